@@ -1,0 +1,54 @@
+// Package sgn builds streaming pipelines of typed elements that can run in
+// separate, supervised processes.
+//
+// An element is a Go struct marked with a //sgn:element comment. Its pads are
+// fields of type [Source] (frames the element sends) or [Sink] (frames it
+// receives), named by an sgn tag; every other exported field is
+// configuration. The frame type is the pad's type parameter:
+//
+//	//sgn:element
+//	type Square struct {
+//		In  sgn.Sink[int64]   `sgn:"input"`
+//		Out sgn.Source[int64] `sgn:"output"`
+//	}
+//
+//	func (s *Square) Process(ctx *sgn.Context, f sgn.Frame[int64]) (sgn.Frame[int64], error) {
+//		f.Data *= f.Data
+//		return f, nil
+//	}
+//
+// sgngen (run by go generate) writes the element's SGNElement method, the
+// CBOR codecs of its frame and configuration types, and a worker main, so
+// that the element can run in its own process.
+//
+// An element does its work in one of these methods:
+//
+//	New(ctx) (Frame[T], error)                  a source with one pad: called until a frame has EOS
+//	Process(ctx, Frame[T]) (Frame[U], error)    one sink pad and one source pad: one frame in, one out
+//	Consume(ctx, Frame[T]) error                a sink with one pad: called for every frame, EOS included
+//	Run(ctx) error                              any pads: the whole loop, with Sink.Recv and Source.Send
+//
+// and may have a Start(ctx) error method, called once before any frame,
+// where the element runs.
+//
+// # Pipelines
+//
+// A [Pipeline] holds named elements, linked pad to pad with [Link]; linking
+// pads of different frame types does not compile. Each element runs
+// concurrently (a goroutine, or a worker process with [InWorker]), links are
+// bounded queues, and frames keep their order on every pad. Run returns when
+// every element has finished: sources once they have sent EOS, sinks once
+// they have received it. An element that returns without sending EOS on a
+// source pad has one sent for it.
+//
+// Full pad names follow SGN: "element:src:pad" and "element:snk:pad".
+//
+// # Workers
+//
+// An element inserted with InWorker runs in its worker binary, found next to
+// the running executable (go build -o bin/ ./... puts them there), in
+// $SGN_WORKER_DIR, or in the directory given by [WorkerDir]. Frames travel
+// over pipes as CBOR; see package runtime for the protocol and the
+// supervision rules. An error or panic in a worker fails the run with an
+// [ElementError] that names the element.
+package sgn

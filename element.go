@@ -1,0 +1,168 @@
+package sgn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/sgn-go/sgn/wire"
+)
+
+// An Element is a struct marked //sgn:element, for which sgngen has
+// generated the SGNElement method. Users do not implement it by hand.
+type Element interface {
+	SGNElement() Spec
+}
+
+// Spec describes an element to the pipeline and the runtime: its pads, how
+// to run it, how to carry its configuration to a worker, and which worker
+// binary runs it. sgngen generates it.
+type Spec struct {
+	Type      string // package-qualified Go type, e.g. "example.com/m/numbers.Square"
+	Worker    string // the worker binary's file name
+	WorkerPkg string // the worker main package's import path, for build hints
+	Sinks     []Pad  // sink pads, in declaration order
+	Sources   []Pad  // source pads, in declaration order
+
+	// Run runs the element until it has sent EOS on every source pad (or,
+	// for a sink, received it). Generated code builds it from the element's
+	// Run, New, Process or Consume method.
+	Run func(ctx *Context) error
+
+	// EncodeConfig appends the element's configuration fields (every field
+	// that is not a pad) as CBOR; DecodeConfig sets them from it.
+	EncodeConfig func(b []byte) []byte
+	DecodeConfig func(d *wire.Decoder)
+}
+
+// GeneratedV1 is referenced by generated code: a generated file from an
+// incompatible version of sgngen fails to compile on it. Regenerate with
+// go generate.
+const GeneratedV1 = true
+
+// A Context is what an element's methods receive: a context.Context that is
+// cancelled when the pipeline stops, plus facts about where the element runs.
+type Context struct {
+	context.Context
+	element  string
+	inWorker bool
+}
+
+// Element returns the element's name in the pipeline.
+func (c *Context) Element() string { return c.element }
+
+// InWorker reports whether the element runs in a worker process.
+func (c *Context) InWorker() bool { return c.inWorker }
+
+// A Starter is an element with a Start method, which is called once, where
+// the element runs (in its worker process, if it has one), before any frame.
+type Starter interface {
+	Start(ctx *Context) error
+}
+
+// RunSource is the loop behind an element with one source pad and a method
+// New(ctx) (Frame[T], error): it sends what New returns until a frame
+// carries EOS.
+func RunSource[T any](ctx *Context, out *Source[T], next func(*Context) (Frame[T], error)) error {
+	for {
+		f, err := next(ctx)
+		if err != nil {
+			return err
+		}
+		if err := out.Send(ctx, f); err != nil {
+			return err
+		}
+		if f.EOS {
+			return nil
+		}
+	}
+}
+
+// RunTransform is the loop behind an element with one sink pad, one source
+// pad and a method Process(ctx, Frame[T]) (Frame[U], error). EOS is carried
+// forward: the output for an EOS input frame is sent with EOS set, and ends
+// the loop. A Process that sets EOS on its own output ends it too.
+func RunTransform[T, U any](ctx *Context, in *Sink[T], out *Source[U], process func(*Context, Frame[T]) (Frame[U], error)) error {
+	for {
+		f, err := in.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		g, err := process(ctx, f)
+		if err != nil {
+			return err
+		}
+		g.EOS = g.EOS || f.EOS
+		if err := out.Send(ctx, g); err != nil {
+			return err
+		}
+		if g.EOS {
+			return nil
+		}
+	}
+}
+
+// RunSink is the loop behind an element with one sink pad and a method
+// Consume(ctx, Frame[T]) error: it hands Consume every frame, the EOS frame
+// included, then returns.
+func RunSink[T any](ctx *Context, in *Sink[T], consume func(*Context, Frame[T]) error) error {
+	for {
+		f, err := in.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if err := consume(ctx, f); err != nil {
+			return err
+		}
+		if f.EOS {
+			return nil
+		}
+	}
+}
+
+// An ElementError is how a pipeline reports an element's failure: the
+// element's name and what went wrong, whether it ran in-process or in a
+// worker (then Err is a *runtime.WorkerError with the exit status and the
+// last lines of the worker's stderr).
+type ElementError struct {
+	Element string
+	Err     error
+}
+
+func (e *ElementError) Error() string { return e.Element + ": " + e.Err.Error() }
+func (e *ElementError) Unwrap() error { return e.Err }
+
+// A PanicError is an element's panic, recovered and turned into an error.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string  { return fmt.Sprintf("panic: %v", e.Value) }
+func (e *PanicError) Panicked() bool { return true }
+
+// runElement runs an element's Start and Run where it is (in-process or in
+// its worker), turning a panic into a PanicError, and then sends EOS on any
+// source pad the element left open.
+func runElement(ctx *Context, e Element, spec *Spec) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	if s, ok := e.(Starter); ok {
+		if err := s.Start(ctx); err != nil {
+			return err
+		}
+	}
+	if err := spec.Run(ctx); err != nil {
+		return err
+	}
+	for _, p := range spec.Sources {
+		if err := p.(sourcePad).finish(ctx); err != nil && !errors.Is(err, ErrEOS) {
+			return err
+		}
+	}
+	return nil
+}

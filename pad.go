@@ -1,0 +1,304 @@
+package sgn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/sgn-go/sgn/runtime"
+)
+
+// A Pad is a named input or output of an element. Its full name is SGN's
+// "element:src:name" for a source pad and "element:snk:name" for a sink pad.
+type Pad interface {
+	Name() string     // the pad's short name, from its field's sgn tag
+	FullName() string // element:src:name or element:snk:name
+	base() *padBase
+}
+
+// padBase is what every pad has, whatever its frame type.
+type padBase struct {
+	name string
+	kind string // "src" or "snk"
+	node *node  // the element it belongs to, once inserted
+}
+
+func (p *padBase) Name() string { return p.name }
+
+func (p *padBase) FullName() string {
+	elem := "(not inserted)"
+	if p.node != nil {
+		elem = p.node.name
+	}
+	return elem + ":" + p.kind + ":" + p.name
+}
+
+func (p *padBase) base() *padBase { return p }
+
+// ErrEOS is returned by Sink.Recv once the pad's EOS frame has been received,
+// and by Source.Send after an EOS frame was sent.
+var ErrEOS = errors.New("sgn: pad is past EOS")
+
+// A Source is a source pad: the element sends frames of type T through it.
+// Declare it as a field of an element struct with an sgn tag that names it:
+//
+//	Out sgn.Source[int64] `sgn:"output"`
+type Source[T any] struct {
+	padBase
+	codec Codec[T]
+	to    []*Sink[T]
+	eos   bool // an EOS frame was sent
+}
+
+// A Sink is a sink pad: the element receives frames of type T from it.
+// Declare it as a field of an element struct with an sgn tag that names it:
+//
+//	In sgn.Sink[int64] `sgn:"input"`
+type Sink[T any] struct {
+	padBase
+	codec Codec[T]
+	from  *Source[T]
+	extra []*Source[T] // further upstreams linked by mistake, reported by Check
+
+	ch      chan Frame[T] // frames from upstream; closed after its EOS frame
+	done    chan struct{} // closed when the owning element has finished
+	release func()        // set when a worker's pipe feeds ch: returns a credit
+	eos     bool          // the EOS frame was received
+	cur     Frame[T]      // the frame Wait took, for AppendFrame
+	meta    []byte        // cur's encoded metadata
+}
+
+// Link connects a source pad to a sink pad: frames sent on from arrive at
+// to. It is SGN's link_map entry {to: from}. A source pad may feed any number
+// of sink pads (each gets every frame); a sink pad has exactly one upstream.
+// Pads of different frame types do not link: that is a compile error.
+//
+// Mistakes that only show when the whole pipeline is known, such as linking
+// a sink pad twice, are reported by Pipeline.Check and Pipeline.Run.
+func Link[T any](from *Source[T], to *Sink[T]) {
+	switch {
+	case to.from == nil:
+		to.from = from
+		from.to = append(from.to, to)
+	case to.from != from:
+		to.extra = append(to.extra, from)
+	}
+}
+
+// Init names the pad and gives it its codec. Generated code calls it; users
+// do not.
+func (p *Source[T]) Init(name string, c Codec[T]) Pad {
+	p.name, p.kind, p.codec = name, "src", c
+	return p
+}
+
+// Init names the pad and gives it its codec. Generated code calls it; users
+// do not.
+func (p *Sink[T]) Init(name string, c Codec[T]) Pad {
+	p.name, p.kind, p.codec = name, "snk", c
+	return p
+}
+
+// Send sends f to every sink pad linked to p, in order, waiting while a
+// consumer's queue is full. A frame with EOS set is the pad's last: after
+// it, Send returns ErrEOS. Frames for an element that has already finished
+// are dropped.
+func (p *Source[T]) Send(ctx *Context, f Frame[T]) error {
+	if p.eos {
+		return fmt.Errorf("%s: %w: Send after an EOS frame", p.FullName(), ErrEOS)
+	}
+	for _, s := range p.to {
+		select {
+		case s.ch <- f:
+			continue
+		default:
+		}
+		select {
+		case s.ch <- f:
+		case <-s.done:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	if f.EOS {
+		p.closeLinks()
+	}
+	return nil
+}
+
+// finish sends an EOS frame if the element ended without sending one, so
+// that downstream elements end too.
+func (p *Source[T]) finish(ctx *Context) error {
+	if p.eos {
+		return nil
+	}
+	return p.Send(ctx, Frame[T]{EOS: true})
+}
+
+func (p *Source[T]) closeLinks() {
+	p.eos = true
+	for _, s := range p.to {
+		close(s.ch)
+	}
+}
+
+// Recv returns the next frame. After the frame that carries EOS it returns
+// ErrEOS. It returns the context's cause if the pipeline is stopping.
+func (p *Sink[T]) Recv(ctx *Context) (Frame[T], error) {
+	select {
+	case f, ok := <-p.ch:
+		return p.took(f, ok)
+	default:
+	}
+	select {
+	case f, ok := <-p.ch:
+		return p.took(f, ok)
+	case <-ctx.Done():
+		return Frame[T]{}, context.Cause(ctx)
+	}
+}
+
+func (p *Sink[T]) took(f Frame[T], ok bool) (Frame[T], error) {
+	if !ok {
+		return f, fmt.Errorf("%s: %w", p.FullName(), ErrEOS)
+	}
+	if p.release != nil {
+		p.release()
+	}
+	p.eos = f.EOS
+	return f, nil
+}
+
+// AtEOS reports whether the pad has received its EOS frame.
+func (p *Sink[T]) AtEOS() bool { return p.eos }
+
+// The methods below let the pipeline and the runtime handle pads whatever
+// their frame type.
+
+// sinkPad is a Sink[T] with T erased.
+type sinkPad interface {
+	Pad
+	upstream() (first Pad, extra []Pad)
+	open(capacity int)
+	close() // the owning element has finished
+	runtime.Outlet
+	runtime.Inlet
+}
+
+// sourcePad is a Source[T] with T erased.
+type sourcePad interface {
+	Pad
+	downstream() []Pad
+	finish(ctx *Context) error
+	// attach links a new, unowned sink pad with a queue of capacity frames
+	// to p, and returns it. Worker processes attach one to each source pad
+	// to feed the pipe.
+	attach(capacity int) sinkPad
+	// relay returns an unowned sink pad with a queue of capacity frames,
+	// and a function that forwards its frames to p's links until EOS. The
+	// parent feeds a worker's output into it.
+	relay(capacity int) (sinkPad, func(ctx *Context) error)
+}
+
+func (p *Sink[T]) upstream() (Pad, []Pad) {
+	var extra []Pad
+	for _, s := range p.extra {
+		extra = append(extra, s)
+	}
+	if p.from == nil {
+		return nil, extra
+	}
+	return p.from, extra
+}
+
+func (p *Sink[T]) open(capacity int) {
+	p.ch = make(chan Frame[T], capacity)
+	p.done = make(chan struct{})
+	p.eos = false
+}
+
+func (p *Sink[T]) close() { close(p.done) }
+
+// Wait takes the next frame from the queue, for AppendFrame (runtime.Outlet).
+func (p *Sink[T]) Wait(ctx context.Context) error {
+	var f Frame[T]
+	var ok bool
+	select {
+	case f, ok = <-p.ch:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	if !ok {
+		return io.EOF
+	}
+	meta, err := encodeMeta(f.Meta)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.FullName(), err)
+	}
+	p.cur, p.meta = f, meta
+	return nil
+}
+
+// AppendFrame encodes the frame Wait took (runtime.Outlet).
+func (p *Sink[T]) AppendFrame(b []byte) ([]byte, bool) {
+	b = p.codec.appendFrame(b, &p.cur, p.meta)
+	eos := p.cur.EOS
+	p.cur = Frame[T]{}
+	return b, eos
+}
+
+// SetRelease sets the function Recv calls for each frame taken
+// (runtime.Inlet).
+func (p *Sink[T]) SetRelease(release func()) { p.release = release }
+
+// Deliver decodes a frame from the pipe into the queue (runtime.Inlet).
+func (p *Sink[T]) Deliver(body []byte) error {
+	f, err := p.codec.decodeFrame(body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.FullName(), err)
+	}
+	select {
+	case p.ch <- f:
+		return nil
+	default:
+		return fmt.Errorf("%s: %w: frame beyond the credit window", p.FullName(), runtime.ErrProtocol)
+	}
+}
+
+func (p *Source[T]) downstream() []Pad {
+	out := make([]Pad, len(p.to))
+	for i, s := range p.to {
+		out[i] = s
+	}
+	return out
+}
+
+func (p *Source[T]) attach(capacity int) sinkPad {
+	s := &Sink[T]{padBase: padBase{name: p.name, kind: "snk", node: p.node}, codec: p.codec}
+	s.open(capacity)
+	Link(p, s)
+	return s
+}
+
+func (p *Source[T]) relay(capacity int) (sinkPad, func(*Context) error) {
+	s := &Sink[T]{padBase: padBase{name: p.name, kind: "src", node: p.node}, codec: p.codec}
+	s.open(capacity)
+	return s, func(ctx *Context) error {
+		for {
+			f, err := s.Recv(ctx)
+			if errors.Is(err, ErrEOS) {
+				return fmt.Errorf("%s: worker ended the pad without an EOS frame", p.FullName())
+			}
+			if err != nil {
+				return err
+			}
+			if err := p.Send(ctx, f); err != nil {
+				return err
+			}
+			if f.EOS {
+				return nil
+			}
+		}
+	}
+}

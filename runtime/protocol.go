@@ -1,0 +1,255 @@
+package runtime
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// ProtocolVersion is the version of the wire protocol spoken by this
+// package. Parent and worker must agree on it; the handshake checks.
+const ProtocolVersion = 1
+
+// Message types.
+const (
+	msgHello  byte = 1
+	msgReady  byte = 2
+	msgFrame  byte = 3
+	msgCredit byte = 4
+	msgStop   byte = 5
+	msgDone   byte = 6
+	msgError  byte = 7
+)
+
+var msgNames = map[byte]string{
+	msgHello: "hello", msgReady: "ready", msgFrame: "frame", msgCredit: "credit",
+	msgStop: "stop", msgDone: "done", msgError: "error",
+}
+
+// maxMessage bounds one message, so that a corrupt length cannot make the
+// reader allocate without limit.
+const maxMessage = 1 << 30
+
+// Frame flags, as sent on the wire.
+const (
+	FlagEOS uint64 = 1 << iota // the frame is its pad's last
+	FlagGap                    // the frame is a gap: its data is not meaningful
+)
+
+// Hello is the parent's first message to a worker.
+type Hello struct {
+	Version int      `cbor:"version"`
+	Element string   `cbor:"element"` // the element's name in the pipeline
+	Type    string   `cbor:"type"`    // the element's Go type, package-qualified
+	Config  []byte   `cbor:"config"`  // the element's configuration, as its generated codec encodes it
+	Sinks   []string `cbor:"sinks"`   // sink pad names, in wire order
+	Sources []string `cbor:"sources"` // source pad names, in wire order
+	Window  int      `cbor:"window"`  // frames in flight per pad
+}
+
+// Ready is the worker's answer to Hello.
+type Ready struct {
+	Version int `cbor:"version"`
+	PID     int `cbor:"pid"`
+}
+
+// ErrorReport is what a worker sends when its element fails.
+type ErrorReport struct {
+	Message string `cbor:"message"`
+	Panic   bool   `cbor:"panic,omitempty"`
+	Stack   string `cbor:"stack,omitempty"`
+}
+
+// ErrProtocol is wrapped by errors about malformed or unexpected messages.
+var ErrProtocol = errors.New("sgn protocol error")
+
+// reader reads length-prefixed messages. The body it returns is valid until
+// the next call.
+type reader struct {
+	r   *bufio.Reader
+	buf []byte
+}
+
+func newReader(r io.Reader) *reader { return &reader{r: bufio.NewReaderSize(r, 256<<10)} }
+
+func (r *reader) next() (typ byte, body []byte, err error) {
+	var hdr [5]byte
+	if _, err := io.ReadFull(r.r, hdr[:]); err != nil {
+		return 0, nil, err // io.EOF only at a message boundary
+	}
+	n := binary.LittleEndian.Uint32(hdr[:4])
+	if n == 0 || n > maxMessage {
+		return 0, nil, fmt.Errorf("%w: message length %d", ErrProtocol, n)
+	}
+	size := int(n) - 1
+	if cap(r.buf) < size {
+		r.buf = make([]byte, size)
+	}
+	body = r.buf[:size]
+	if _, err := io.ReadFull(r.r, body); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return 0, nil, err
+	}
+	return hdr[4], body, nil
+}
+
+// highWater is how many pending bytes make senders wait for the writer.
+const highWater = 4 << 20
+
+// writer batches messages from many goroutines into large writes. send
+// appends to a buffer; one goroutine (run) writes whatever has accumulated
+// each time the previous write completes.
+type writer struct {
+	w io.Writer
+
+	mu      sync.Mutex
+	room    sync.Cond // signalled when the buffer drains
+	buf     []byte
+	start   int   // where the message being built by begin starts
+	err     error // sticky: the first write error, or errClosed
+	closing bool
+
+	wake chan struct{} // capacity 1: there is something to write or close
+	done chan struct{} // closed when run returns
+}
+
+var errClosed = errors.New("connection closed")
+
+func newWriter(w io.Writer) *writer {
+	wr := &writer{w: w, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	wr.room.L = &wr.mu
+	return wr
+}
+
+// begin locks the writer and returns the buffer with a message header for
+// typ appended; the caller appends the body and hands the buffer to end.
+// Between begin and end the writer is locked: append only, never block.
+func (w *writer) begin(typ byte) ([]byte, error) {
+	w.mu.Lock()
+	for len(w.buf) >= highWater && w.err == nil && !w.closing {
+		w.room.Wait()
+	}
+	if w.err != nil || w.closing {
+		err := w.err
+		w.mu.Unlock()
+		if err == nil {
+			err = errClosed
+		}
+		return nil, err
+	}
+	w.start = len(w.buf)
+	return append(w.buf, 0, 0, 0, 0, typ), nil
+}
+
+// end finishes the message begun by begin and unlocks the writer.
+func (w *writer) end(b []byte) error {
+	start := w.start
+	size := len(b) - start - 4
+	if size > maxMessage {
+		w.buf = b[:start]
+		w.mu.Unlock()
+		return fmt.Errorf("%w: %s message of %d bytes exceeds the limit of %d", ErrProtocol, msgNames[b[start+4]], size, maxMessage)
+	}
+	binary.LittleEndian.PutUint32(b[start:], uint32(size))
+	w.buf = b
+	w.mu.Unlock()
+	if start == 0 {
+		w.poke()
+	}
+	return nil
+}
+
+// send writes one whole message; body, if not nil, appends its body.
+func (w *writer) send(typ byte, body func([]byte) []byte) error {
+	b, err := w.begin(typ)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		b = body(b)
+	}
+	return w.end(b)
+}
+
+func (w *writer) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run writes batches until close has been called and everything sent before
+// it is written, or a write fails.
+func (w *writer) run() {
+	defer close(w.done)
+	var out []byte
+	for range w.wake {
+		w.mu.Lock()
+		out, w.buf = w.buf, out[:0]
+		closing := w.closing
+		w.room.Broadcast()
+		w.mu.Unlock()
+		if len(out) > 0 {
+			if _, err := w.w.Write(out); err != nil {
+				w.fail(err)
+				return
+			}
+			w.poke() // look again: more may have come while writing
+			continue
+		}
+		if closing {
+			w.fail(errClosed)
+			return
+		}
+	}
+}
+
+func (w *writer) fail(err error) {
+	w.mu.Lock()
+	if w.err == nil {
+		w.err = err
+	}
+	w.room.Broadcast()
+	w.mu.Unlock()
+}
+
+// close writes what is pending, then stops the writer. It returns the first
+// write error, if any.
+func (w *writer) close() error {
+	w.mu.Lock()
+	w.closing = true
+	w.room.Broadcast()
+	w.mu.Unlock()
+	w.poke()
+	<-w.done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == errClosed {
+		return nil
+	}
+	return w.err
+}
+
+func marshal(v any) func([]byte) []byte {
+	return func(b []byte) []byte {
+		data, err := cbor.Marshal(v)
+		if err != nil {
+			panic(err) // the control structs above always encode
+		}
+		return append(b, data...)
+	}
+}
+
+func unmarshal(typ byte, body []byte, v any) error {
+	if err := cbor.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("%w: bad %s message: %v", ErrProtocol, msgNames[typ], err)
+	}
+	return nil
+}

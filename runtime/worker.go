@@ -1,0 +1,273 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultStopTimeout is how long a worker that was told to stop may take
+// before it is killed.
+const DefaultStopTimeout = 5 * time.Second
+
+// A Worker is one element running in its own process, seen from the parent.
+type Worker struct {
+	Element string   // the element's name in the pipeline, sent in the Hello
+	Path    string   // the worker binary
+	Hello   Hello    // sent first; Element and Version are filled in by Run
+	Outlets []Outlet // the element's sink pads: frames to the worker
+	Inlets  []Inlet  // the element's source pads: frames from the worker
+
+	Stdout io.Writer // the worker's stdout; nil means the parent's
+	Stderr io.Writer // a copy of the worker's stderr; nil means the parent's
+
+	// StopTimeout is how long a worker told to stop may take to exit
+	// before it is killed. Zero means DefaultStopTimeout.
+	StopTimeout time.Duration
+
+	// Started, if not nil, is called with the worker's process ID once it
+	// has answered the handshake.
+	Started func(pid int)
+}
+
+// A WorkerError reports a worker that failed: its element returned an error
+// or panicked, or the process ended before its work was done. Its message
+// does not name the element; package sgn adds that.
+type WorkerError struct {
+	Message string   // the element's error, if it reported one
+	Panic   bool     // the element panicked
+	PID     int      // the worker's process ID, if it was known
+	Exit    string   // how the process ended, as os.ProcessState says it
+	Stderr  []string // the last lines the worker wrote to stderr
+}
+
+func (e *WorkerError) Error() string {
+	var b strings.Builder
+	if e.Message != "" {
+		b.WriteString(e.Message)
+	} else {
+		b.WriteString("worker stopped before EOS")
+	}
+	fmt.Fprintf(&b, " (worker")
+	if e.PID != 0 {
+		fmt.Fprintf(&b, " pid %d", e.PID)
+	}
+	if e.Exit != "" {
+		fmt.Fprintf(&b, ", %s", e.Exit)
+	}
+	b.WriteString(")")
+	if e.Message == "" && len(e.Stderr) > 0 {
+		b.WriteString("; last lines of its stderr:")
+		for _, l := range e.Stderr {
+			b.WriteString("\n\t")
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// Run starts the worker, streams frames until it is done, and waits for it
+// to exit. It returns nil once the worker has reported that its element
+// finished and has exited cleanly. If ctx is cancelled, Run tells the worker
+// to stop, kills it after StopTimeout, and returns the context's cause.
+// Run never returns before the process has been waited for.
+func (w *Worker) Run(ctx context.Context) error {
+	toWorker, parentW, err := pipe()
+	if err != nil {
+		return err
+	}
+	parentR, fromWorker, err := pipe()
+	if err != nil {
+		toWorker.Close()
+		parentW.Close()
+		return err
+	}
+	tail := newTail(or(w.Stderr, os.Stderr), 20)
+	cmd := exec.Command(w.Path)
+	cmd.ExtraFiles = []*os.File{toWorker, fromWorker} // fd 3 and fd 4
+	cmd.Stdout = or(w.Stdout, os.Stdout)
+	cmd.Stderr = tail
+	cmd.Env = append(os.Environ(), "SGN_WORKER_ELEMENT="+w.Element)
+	cmd.WaitDelay = time.Second // do not wait forever for a grandchild holding stderr
+	err = cmd.Start()
+	toWorker.Close()
+	fromWorker.Close()
+	if err != nil {
+		parentR.Close()
+		parentW.Close()
+		return fmt.Errorf("start worker: %w", err)
+	}
+
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+
+	s := &session{
+		Worker: w,
+		peer:   newPeer(newReader(parentR), newWriter(parentW), w.Outlets, w.Inlets, w.Hello.Window),
+		pid:    cmd.Process.Pid,
+	}
+	runErr := s.run(ctx, exited, cmd.Process)
+	parentW.Close()
+	parentR.Close()
+	<-exited
+	if runErr != nil {
+		return runErr
+	}
+	if s.report != nil {
+		return s.fail(cmd.ProcessState, s.report.Message, s.report.Panic, tail)
+	}
+	if !s.done || !cmd.ProcessState.Success() {
+		return s.fail(cmd.ProcessState, "", false, tail)
+	}
+	return nil
+}
+
+func (s *session) fail(ps *os.ProcessState, msg string, panicked bool, tail *tail) error {
+	exit := "not started"
+	if ps != nil {
+		exit = ps.String()
+	}
+	return &WorkerError{Message: msg, Panic: panicked, PID: s.pid, Exit: exit, Stderr: tail.lines()}
+}
+
+// session is one run of a worker process.
+type session struct {
+	*Worker
+	peer *peer
+	pid  int
+
+	// Set by the reader goroutine; read after it has ended.
+	done   bool
+	report *ErrorReport
+}
+
+// run streams until the worker's output ends, then waits for the pumps.
+// It returns an error only for a cancelled context or a broken protocol;
+// the worker's own failures are read from s.done and s.report.
+func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Process) error {
+	p := s.peer
+	go p.w.run()
+	defer p.w.close()
+
+	hello := s.Hello
+	hello.Version = ProtocolVersion
+	hello.Element = s.Element
+	p.w.send(msgHello, marshal(hello))
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel, below: the pumps end when ctx does
+	defer cancel(nil)
+	for i := range p.outlets {
+		wg.Go(func() {
+			if err := p.pump(ctx, i); err != nil && !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				cancel(fmt.Errorf("sending to worker: %w", err))
+			}
+		})
+	}
+
+	readDone := make(chan error, 1)
+	go func() { readDone <- s.read() }()
+
+	select {
+	case err := <-readDone:
+		if err != nil {
+			s.stop(proc, exited)
+			return err
+		}
+		// The worker closed its pipe: it has exited or is about to.
+		cancel(nil) // release the pumps
+		return nil
+	case <-ctx.Done():
+		s.stop(proc, exited)
+		<-readDone
+		return context.Cause(ctx)
+	}
+}
+
+// read handles the worker's messages until it closes its pipe. It returns
+// nil at a clean end of input, whether or not the worker said it was done.
+func (s *session) read() error {
+	p := s.peer
+	typ, body, err := p.r.next()
+	if err != nil {
+		if err == io.EOF {
+			return nil // died before the handshake; Run reports how it exited
+		}
+		return err
+	}
+	if typ != msgReady {
+		return fmt.Errorf("%w: worker sent %s before ready", ErrProtocol, msgNames[typ])
+	}
+	var ready Ready
+	if err := unmarshal(typ, body, &ready); err != nil {
+		return err
+	}
+	if ready.Version != ProtocolVersion {
+		return fmt.Errorf("worker binary %s speaks protocol version %d, this program %d: rebuild it from the same version of sgn",
+			s.Path, ready.Version, ProtocolVersion)
+	}
+	if s.Started != nil {
+		s.Started(ready.PID)
+	}
+	for {
+		typ, body, err := p.r.next()
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		if ok, err := p.handleData(typ, body); ok {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		switch typ {
+		case msgDone:
+			s.done = true
+		case msgError:
+			var r ErrorReport
+			if err := unmarshal(typ, body, &r); err != nil {
+				return err
+			}
+			s.report = &r
+		default:
+			return fmt.Errorf("%w: unexpected %s message from worker", ErrProtocol, msgNames[typ])
+		}
+	}
+}
+
+// stop asks the worker to stop, and kills it if it has not exited after
+// StopTimeout.
+func (s *session) stop(proc *os.Process, exited <-chan struct{}) {
+	s.peer.w.send(msgStop, nil)
+	timeout := s.StopTimeout
+	if timeout <= 0 {
+		timeout = DefaultStopTimeout
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-exited:
+	case <-t.C:
+		proc.Kill()
+	}
+}
+
+func or(w io.Writer, def *os.File) io.Writer {
+	if w != nil {
+		return w
+	}
+	return def
+}

@@ -27,11 +27,13 @@ type padBase struct {
 func (p *padBase) Name() string { return p.name }
 
 func (p *padBase) FullName() string {
-	elem := "(not inserted)"
-	if p.node != nil {
-		elem = p.node.name
+	switch {
+	case p.node != nil:
+		return p.node.name + ":" + p.kind + ":" + p.name
+	case p.name != "":
+		return "(not inserted):" + p.kind + ":" + p.name
 	}
-	return elem + ":" + p.kind + ":" + p.name
+	return "a pad of an element that is not inserted"
 }
 
 func (p *padBase) base() *padBase { return p }
@@ -107,6 +109,11 @@ func (p *Sink[T]) Init(name string, c Codec[T]) Pad {
 func (p *Source[T]) Send(ctx *Context, f Frame[T]) error {
 	if p.eos {
 		return fmt.Errorf("%s: %w: Send after an EOS frame", p.FullName(), ErrEOS)
+	}
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	default:
 	}
 	for _, s := range p.to {
 		select {

@@ -114,8 +114,10 @@ func (p *Pipeline) Check() error {
 			switch {
 			case from == nil:
 				errs = append(errs, fmt.Errorf("%s: sink pad is not linked", pad.FullName()))
-			case from.base().node == nil || p.byName[from.base().node.name] != from.base().node:
-				errs = append(errs, fmt.Errorf("%s: linked from %s, which is not in this pipeline", pad.FullName(), from.FullName()))
+			case from.base().node == nil:
+				errs = append(errs, fmt.Errorf("%s: linked from a source pad of an element that is not in the pipeline; insert that element too", pad.FullName()))
+			case p.byName[from.base().node.name] != from.base().node:
+				errs = append(errs, fmt.Errorf("%s: linked from %s, which belongs to another pipeline", pad.FullName(), from.FullName()))
 			}
 			for _, x := range extra {
 				errs = append(errs, fmt.Errorf("%s: linked from %s and again from %s; a sink pad has one upstream", pad.FullName(), from.FullName(), x.FullName()))

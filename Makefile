@@ -1,0 +1,32 @@
+# The project's commands. `make test` is the one test command; CI runs it.
+
+GO      ?= go
+GOFILES  = $(shell find . -name '*.go' -not -path '*/testdata/*')
+
+.PHONY: test demo bench generate lint
+
+## test: check formatting, vet, generated files, then run every test with the race detector
+test: lint
+	$(GO) test -race -count=1 ./...
+
+## demo: build sgngen, generate, build the numbers example and its workers, run it
+demo:
+	$(GO) build -o bin/ ./cmd/sgngen
+	$(GO) generate ./examples/numbers/...
+	$(GO) build -o bin/ ./examples/numbers/...
+	bin/numbers
+
+## bench: run the benchmarks; prints one "BENCH <name> <value> <unit>" line per figure
+bench:
+	@mkdir -p bin
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./... | tee bin/bench.txt | $(GO) run ./internal/benchfmt
+
+## generate: regenerate every generated file
+generate:
+	$(GO) generate ./...
+
+## lint: gofmt, go vet, and generated files current
+lint:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run ./cmd/sgngen check ./...

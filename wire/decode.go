@@ -224,12 +224,12 @@ func (d *Decoder) Float64() float64 {
 	return 0
 }
 
-// Float32 reads a float that fits a float32: a half or single float, or a
-// double whose value a float32 holds.
+// Float32 reads a float into a float32, rounding a double as a conversion
+// does; a finite double beyond float32's range is an error.
 func (d *Decoder) Float32() float32 {
 	start := d.off
 	f := d.Float64()
-	if f32 := float32(f); float64(f32) != f && !math.IsNaN(f) {
+	if math.Abs(f) > math.MaxFloat32 && !math.IsInf(f, 0) {
 		d.failAt(start, "float %g overflows float32", f)
 		return 0
 	}

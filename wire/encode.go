@@ -56,14 +56,34 @@ func AppendInt(b []byte, v int64) []byte {
 	return appendHead(b, majorUint, uint64(v))
 }
 
-// AppendFloat64 appends a double-precision float (9 bytes).
+// AppendFloat64 appends a double-precision float (9 bytes). Like
+// fxamacker/cbor, it writes infinities and NaN as 3-byte half floats (every
+// NaN as the quiet NaN 0x7e00).
 func AppendFloat64(b []byte, v float64) []byte {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return appendSpecial(b, v)
+	}
 	return binary.BigEndian.AppendUint64(append(b, valFloat64), math.Float64bits(v))
 }
 
-// AppendFloat32 appends a single-precision float (5 bytes).
+// AppendFloat32 appends a single-precision float (5 bytes), with infinities
+// and NaN as AppendFloat64 writes them.
 func AppendFloat32(b []byte, v float32) []byte {
+	if f := float64(v); math.IsInf(f, 0) || math.IsNaN(f) {
+		return appendSpecial(b, f)
+	}
 	return binary.BigEndian.AppendUint32(append(b, valFloat32), math.Float32bits(v))
+}
+
+// appendSpecial appends an infinity or NaN as a half float.
+func appendSpecial(b []byte, v float64) []byte {
+	switch {
+	case math.IsNaN(v):
+		return append(b, valFloat16, 0x7e, 0x00)
+	case v > 0:
+		return append(b, valFloat16, 0x7c, 0x00)
+	}
+	return append(b, valFloat16, 0xfc, 0x00)
 }
 
 // AppendBool appends true or false.

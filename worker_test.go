@@ -292,3 +292,37 @@ func processExists(pid int) bool {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	return err == nil && !strings.Contains(string(stat), ") Z ")
 }
+
+func TestStaleWorkerBinaryIsReported(t *testing.T) {
+	// A binary that serves another element type, under the scale's name.
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(workerDir, "testelems-count"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "testelems-scale"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := chain(t, 3, &testelems.Scale{}, true, false, sgn.WorkerDir(dir))
+	err = p.Run(context.Background())
+	for _, want := range []string{
+		"scale: worker binary ", "testelems-scale serves github.com/sgn-go/sgn/internal/testelems.Count",
+		"but the pipeline expects github.com/sgn-go/sgn/internal/testelems.Scale", "rebuild the worker binaries",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Run() = %v, want it to say %q", err, want)
+		}
+	}
+}
+
+func TestWorkerBinaryRunByHandExplainsItself(t *testing.T) {
+	cmd := exec.Command(filepath.Join(workerDir, "testelems-count"))
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != runtime.ExitUsage {
+		t.Fatalf("running a worker by hand: %v, want exit status %d", err, runtime.ExitUsage)
+	}
+	if !strings.Contains(string(out), "is an sgn worker: a pipeline starts it") {
+		t.Errorf("worker run by hand says:\n%s", out)
+	}
+}

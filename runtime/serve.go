@@ -80,7 +80,7 @@ func serve(in io.Reader, out io.Writer, setup func(Hello) (*Binding, error)) err
 	b, err := setup(hello)
 	if err != nil {
 		w.send(msgError, marshal(ErrorReport{Message: err.Error()}))
-		return fmt.Errorf("%w: %w", errElement, err)
+		return err
 	}
 	w.send(msgReady, marshal(Ready{Version: ProtocolVersion, PID: os.Getpid()}))
 

@@ -205,7 +205,16 @@ func (s *session) read() error {
 		}
 		return err
 	}
-	if typ != msgReady {
+	switch typ {
+	case msgReady:
+	case msgError: // the worker could not set its element up
+		var r ErrorReport
+		if err := unmarshal(typ, body, &r); err != nil {
+			return err
+		}
+		s.report = &r
+		return nil
+	default:
 		return fmt.Errorf("%w: worker sent %s before ready", ErrProtocol, msgNames[typ])
 	}
 	var ready Ready

@@ -30,7 +30,7 @@ func TestTutorialOutput(t *testing.T) {
 	}
 
 	pid := func(re string) int {
-		m := regexp.MustCompile(`(?m)^` + re + `: (\d+)$`).FindAllSubmatch(out, -1)
+		m := regexp.MustCompile(`(?m)^`+re+`: (\d+)$`).FindAllSubmatch(out, -1)
 		if len(m) != 1 {
 			t.Fatalf("want one line %q, found %d in:\n%s", re, len(m), out)
 		}

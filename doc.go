@@ -39,7 +39,7 @@
 // bounded queues, and frames keep their order on every pad. Run returns when
 // every element has finished: sources once they have sent EOS, sinks once
 // they have received it. An element that returns without sending EOS on a
-// source pad has one sent for it.
+// source pad has one sent for it (an empty frame with EOS and Gap set).
 //
 // Full pad names follow SGN: "element:src:pad" and "element:snk:pad".
 //

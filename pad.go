@@ -134,13 +134,13 @@ func (p *Source[T]) Send(ctx *Context, f Frame[T]) error {
 	return nil
 }
 
-// finish sends an EOS frame if the element ended without sending one, so
-// that downstream elements end too.
+// finish sends an EOS frame, marked as a gap, if the element ended without
+// sending one, so that downstream elements end too.
 func (p *Source[T]) finish(ctx *Context) error {
 	if p.eos {
 		return nil
 	}
-	return p.Send(ctx, Frame[T]{EOS: true})
+	return p.Send(ctx, Frame[T]{EOS: true, Gap: true})
 }
 
 func (p *Source[T]) closeLinks() {

@@ -19,6 +19,7 @@ type Pipeline struct {
 	nodes  []*node
 	byName map[string]*node
 	errs   []error // insertion mistakes, reported by Check
+	ran    bool
 
 	queueSize   int
 	workerDir   string
@@ -138,11 +139,15 @@ func (p *Pipeline) Check() error {
 // told to stop, then killed after the stop timeout) and returns an
 // *ElementError for the element that failed first, joined with any other
 // failures that were not caused by the stop. Run always waits for every
-// goroutine and worker process it started.
+// goroutine and worker process it started. A pipeline runs once.
 func (p *Pipeline) Run(ctx context.Context) error {
+	if p.ran {
+		return errors.New("the pipeline has already run; elements keep their state, so build a new pipeline with new elements")
+	}
 	if err := p.Check(); err != nil {
 		return err
 	}
+	p.ran = true
 	workers := map[*node]string{}
 	var errs []error
 	for _, n := range p.nodes {

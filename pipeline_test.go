@@ -50,6 +50,9 @@ func TestInProcessPipelineDeliversEveryFrameInOrder(t *testing.T) {
 	if !snk.SawEOS() {
 		t.Error("sink never saw EOS")
 	}
+	if err := p.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "already run") {
+		t.Errorf("second Run() = %v, want an error", err)
+	}
 }
 
 func TestFanOutGivesEveryConsumerEveryFrame(t *testing.T) {

@@ -66,25 +66,26 @@ func encodeMeta(m map[string]any) ([]byte, error) {
 	return b, nil
 }
 
-// decodeFrame decodes a frame body written by appendFrame.
-func (c *Codec[T]) decodeFrame(body []byte) (Frame[T], error) {
-	var f Frame[T]
-	var d wire.Decoder
+// decodeFrame decodes a frame body written by appendFrame into f, with d,
+// which it resets. Callers keep d and f per pad, so that nothing is
+// allocated per frame.
+func (c *Codec[T]) decodeFrame(d *wire.Decoder, body []byte, f *Frame[T]) error {
+	*f = Frame[T]{}
 	d.Reset(body)
 	flags := d.Uint(64)
 	f.EOS = flags&runtime.FlagEOS != 0
 	f.Gap = flags&runtime.FlagGap != 0
-	c.Decode(&d, &f.Data)
+	c.Decode(d, &f.Data)
 	if d.Err() == nil && d.Len() > 0 {
 		if err := metaDecMode.Unmarshal(d.Raw(), &f.Meta); err != nil {
-			return f, fmt.Errorf("decoding frame metadata: %w", err)
+			return fmt.Errorf("decoding frame metadata: %w", err)
 		}
 	}
 	if err := d.Err(); err != nil {
-		return f, fmt.Errorf("decoding frame: %w", err)
+		return fmt.Errorf("decoding frame: %w", err)
 	}
 	if d.Len() > 0 {
-		return f, fmt.Errorf("decoding frame: %d bytes left over", d.Len())
+		return fmt.Errorf("decoding frame: %d bytes left over", d.Len())
 	}
-	return f, nil
+	return nil
 }

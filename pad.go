@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/sgn-go/sgn/runtime"
+	"github.com/sgn-go/sgn/wire"
 )
 
 // A Pad is a named input or output of an element. Its full name is SGN's
@@ -69,6 +70,8 @@ type Sink[T any] struct {
 	eos     bool          // the EOS frame was received
 	cur     Frame[T]      // the frame Wait took, for AppendFrame
 	meta    []byte        // cur's encoded metadata
+	dec     wire.Decoder  // Deliver's decoder
+	in      Frame[T]      // Deliver's frame
 }
 
 // Link connects a source pad to a sink pad: frames sent on from arrive at
@@ -261,12 +264,11 @@ func (p *Sink[T]) SetRelease(release func()) { p.release = release }
 
 // Deliver decodes a frame from the pipe into the queue (runtime.Inlet).
 func (p *Sink[T]) Deliver(body []byte) error {
-	f, err := p.codec.decodeFrame(body)
-	if err != nil {
+	if err := p.codec.decodeFrame(&p.dec, body, &p.in); err != nil {
 		return fmt.Errorf("%s: %w", p.FullName(), err)
 	}
 	select {
-	case p.ch <- f:
+	case p.ch <- p.in:
 		return nil
 	default:
 		return fmt.Errorf("%s: %w: frame beyond the credit window", p.FullName(), runtime.ErrProtocol)

@@ -47,6 +47,7 @@ type peer struct {
 	credits []*credit      // per outlet: frames it may still send
 	owed    []atomic.Int64 // per inlet: frames consumed but not yet credited back
 	batch   int64          // credits are returned in batches of this many
+	dec     wire.Decoder   // the reader goroutine's
 }
 
 func newPeer(r *reader, w *writer, outlets []Outlet, inlets []Inlet, window int) *peer {
@@ -117,14 +118,16 @@ func (p *peer) pump(ctx context.Context, i int) error {
 func (p *peer) handleData(typ byte, body []byte) (bool, error) {
 	switch typ {
 	case msgFrame:
-		d := wire.NewDecoder(body)
+		d := &p.dec
+		d.Reset(body)
 		i := d.Uint(32)
 		if d.Err() != nil || i >= uint64(len(p.inlets)) {
 			return true, fmt.Errorf("%w: frame for pad %d of %d: %v", ErrProtocol, i, len(p.inlets), d.Err())
 		}
 		return true, p.inlets[i].Deliver(body[d.Offset():])
 	case msgCredit:
-		d := wire.NewDecoder(body)
+		d := &p.dec
+		d.Reset(body)
 		i, n := d.Uint(32), d.Uint(32)
 		if d.Err() != nil || i >= uint64(len(p.credits)) {
 			return true, fmt.Errorf("%w: credit for pad %d of %d: %v", ErrProtocol, i, len(p.credits), d.Err())

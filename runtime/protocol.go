@@ -72,14 +72,15 @@ var ErrProtocol = errors.New("sgn protocol error")
 // the next call.
 type reader struct {
 	r   *bufio.Reader
+	hdr [5]byte
 	buf []byte
 }
 
 func newReader(r io.Reader) *reader { return &reader{r: bufio.NewReaderSize(r, 256<<10)} }
 
 func (r *reader) next() (typ byte, body []byte, err error) {
-	var hdr [5]byte
-	if _, err := io.ReadFull(r.r, hdr[:]); err != nil {
+	hdr := r.hdr[:]
+	if _, err := io.ReadFull(r.r, hdr); err != nil {
 		return 0, nil, err // io.EOF only at a message boundary
 	}
 	n := binary.LittleEndian.Uint32(hdr[:4])

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+
+	"github.com/sgn-go/sgn/gen"
+)
+
+const usage = `usage: sgngen <command> [arguments]
+
+commands:
+	generate [packages]   write sgn_gen.go and worker mains (default package: .)
+	check [packages]      exit 0 if generated files are current, 1 if stale, 2 on error
+	new-element [-kind source|transform|sink] [-in Type] [-out Type] [-dir DIR] [-force] Name
+	                      write a new element file to start from
+	version               print sgngen's version
+
+Run 'go doc github.com/sgn-go/sgn/cmd/sgngen' for the manual.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run runs the command line args and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "generate":
+		return generate(args, stdout, stderr)
+	case "check":
+		return check(args, stdout, stderr)
+	case "new-element":
+		return newElement(args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "sgngen", version())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "sgngen: unknown command %q\n%s", cmd, usage)
+	return 2
+}
+
+// version is the module version sgngen was built from.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func generate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sgngen generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	files, err := gen.Generate(".", fs.Args()...)
+	if err != nil {
+		printErr(stderr, err)
+		return 1
+	}
+	_, removed, err := gen.Commit(files)
+	for _, path := range removed {
+		fmt.Fprintf(stdout, "sgngen: removed %s\n", rel(path))
+	}
+	if err != nil {
+		printErr(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+func check(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sgngen check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	files, err := gen.Generate(".", fs.Args()...)
+	if err != nil {
+		printErr(stderr, err)
+		return 2
+	}
+	stale, err := gen.Stale(files)
+	if err != nil {
+		printErr(stderr, err)
+		return 2
+	}
+	if len(stale) == 0 {
+		return 0
+	}
+	for _, path := range stale {
+		fmt.Fprintf(stdout, "%s\n", rel(path))
+	}
+	fmt.Fprintf(stderr, "sgngen: %d generated file(s) out of date; run go generate\n", len(stale))
+	return 1
+}
+
+// printErr prints err, which may join many diagnostics, one per line.
+func printErr(w io.Writer, err error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			printErr(w, e)
+		}
+		return
+	}
+	var d *gen.Diagnostic
+	if errors.As(err, &d) {
+		fmt.Fprintln(w, d)
+		return
+	}
+	fmt.Fprintln(w, err)
+}
+
+// rel returns path relative to the working directory, if it is below it.
+func rel(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if r, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(r) {
+		return r
+	}
+	return path
+}

@@ -1,0 +1,265 @@
+package gen
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"reflect"
+	"sort"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// sgnPath is the import path of the package that declares pads and frames.
+const sgnPath = "github.com/sgn-go/sgn"
+
+// directive marks an element type in its doc comment.
+const directive = "//sgn:element"
+
+// An element is a struct type marked //sgn:element, analysed.
+type element struct {
+	name    string // the Go type name
+	worker  string // the worker binary's name: <pkgname>-<lowercased type name>
+	sinks   []*pad
+	sources []*pad
+	config  []*field // exported fields that are not pads
+	run     string   // how Spec.Run runs it: "Run", "New", "Process" or "Consume"
+}
+
+// A pad is a field of type sgn.Sink[T] or sgn.Source[T].
+type pad struct {
+	field string // the Go field name
+	name  string // the pad name, from the sgn tag
+	typ   *codecType
+}
+
+// A pkgInfo is one package's analysis: what generated code needs.
+type pkgInfo struct {
+	pkg      *packages.Package
+	elements []*element // sorted by name
+	types    *typeSet
+	frames   []*codecType // the distinct frame types, sorted by key
+}
+
+// analyser gathers diagnostics while it reads packages.
+type analyser struct {
+	fset  *token.FileSet
+	dir   string // positions are reported relative to dir
+	diags []error
+}
+
+func (a *analyser) errorf(pos token.Pos, format string, args ...any) {
+	a.diags = append(a.diags, &Diagnostic{Pos: a.position(pos), Msg: "sgn: " + fmt.Sprintf(format, args...)})
+}
+
+// analysePackage finds the elements of pkg and checks them.
+func (a *analyser) analysePackage(pkg *packages.Package) *pkgInfo {
+	info := &pkgInfo{pkg: pkg, types: newTypeSet(pkg.Types)}
+	specs := elementSpecs(pkg)
+	if len(specs) > 0 && pkg.Name == "main" {
+		for _, ts := range specs {
+			a.errorf(ts.Pos(), "%s: elements cannot live in package main; move them to an importable package", ts.Name.Name)
+		}
+		return info
+	}
+	workers := map[string]string{}
+	for _, ts := range specs {
+		e := a.analyseElement(info, ts)
+		if e == nil {
+			continue
+		}
+		if other, dup := workers[e.worker]; dup {
+			a.errorf(ts.Pos(), "%s: worker name %s is also the worker of %s; rename one of them", e.name, e.worker, other)
+			continue
+		}
+		workers[e.worker] = e.name
+		info.elements = append(info.elements, e)
+	}
+	sort.Slice(info.elements, func(i, j int) bool { return info.elements[i].name < info.elements[j].name })
+	frames := map[string]*codecType{}
+	for _, e := range info.elements {
+		for _, p := range append(append([]*pad{}, e.sinks...), e.sources...) {
+			frames[p.typ.key] = p.typ
+		}
+	}
+	for _, c := range frames {
+		info.frames = append(info.frames, c)
+	}
+	sort.Slice(info.frames, func(i, j int) bool { return info.frames[i].key < info.frames[j].key })
+	return info
+}
+
+// elementSpecs returns the type specs marked //sgn:element, in file name
+// and then source order, whatever order the files were loaded in.
+func elementSpecs(pkg *packages.Package) []*ast.TypeSpec {
+	files := append([]*ast.File{}, pkg.Syntax...)
+	sort.Slice(files, func(i, j int) bool {
+		return pkg.Fset.File(files[i].Pos()).Name() < pkg.Fset.File(files[j].Pos()).Name()
+	})
+	var specs []*ast.TypeSpec
+	for _, f := range files {
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
+			}
+			for _, s := range gd.Specs {
+				ts := s.(*ast.TypeSpec)
+				doc := ts.Doc
+				if doc == nil && len(gd.Specs) == 1 {
+					doc = gd.Doc
+				}
+				if hasDirective(doc) {
+					specs = append(specs, ts)
+				}
+			}
+		}
+	}
+	return specs
+}
+
+func hasDirective(doc *ast.CommentGroup) bool {
+	if doc == nil {
+		return false
+	}
+	for _, c := range doc.List {
+		if strings.TrimRight(c.Text, " \t") == directive {
+			return true
+		}
+	}
+	return false
+}
+
+// analyseElement checks one marked type and returns it, or nil after
+// reporting why it is not an element.
+func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
+	name := ts.Name.Name
+	obj, _ := info.pkg.TypesInfo.Defs[ts.Name].(*types.TypeName)
+	if obj == nil {
+		a.errorf(ts.Pos(), "%s: no type information (does the package compile?)", name)
+		return nil
+	}
+	named, _ := obj.Type().(*types.Named)
+	st, ok := obj.Type().Underlying().(*types.Struct)
+	if named == nil || !ok || ts.Assign.IsValid() {
+		a.errorf(ts.Pos(), "%s: only a struct type can be an element", name)
+		return nil
+	}
+	if ts.TypeParams != nil {
+		a.errorf(ts.Pos(), "%s: an element cannot be generic", name)
+		return nil
+	}
+	e := &element{name: name, worker: info.pkg.Name + "-" + strings.ToLower(name)}
+	ok = true
+	names := map[string]map[string]string{"sink": {}, "source": {}} // pad name → field
+	keys := map[string]string{}                                     // config key → field
+	for i := range st.NumFields() {
+		f := st.Field(i)
+		dir, frame := padType(f.Type())
+		switch {
+		case dir != "":
+			p, good := a.pad(info, f, reflect.StructTag(st.Tag(i)), frame)
+			if !good {
+				ok = false
+				continue
+			}
+			if other, dup := names[dir][p.name]; dup {
+				a.errorf(f.Pos(), "%s: %s pad name %q is also the name of %s", f.Name(), dir, p.name, other)
+				ok = false
+				continue
+			}
+			names[dir][p.name] = f.Name()
+			if dir == "sink" {
+				e.sinks = append(e.sinks, p)
+			} else {
+				e.sources = append(e.sources, p)
+			}
+		case f.Embedded() && f.Exported():
+			a.errorf(f.Pos(), "%s: embedded field %s: give it a name (an unexported one, if it is state)", name, f.Name())
+			ok = false
+		case f.Exported():
+			c, good := a.config(info, f, reflect.StructTag(st.Tag(i)))
+			if !good {
+				ok = false
+				continue
+			}
+			if c == nil {
+				continue
+			}
+			if other, dup := keys[c.key]; dup {
+				a.errorf(f.Pos(), "config field %s: key %q is also the key of %s", f.Name(), c.key, other)
+				ok = false
+				continue
+			}
+			keys[c.key] = f.Name()
+			e.config = append(e.config, c)
+		}
+	}
+	if len(e.sinks)+len(e.sources) == 0 {
+		a.errorf(ts.Pos(), "%s: an element needs at least one pad: a field of type sgn.Sink[T] or sgn.Source[T] with an sgn:\"name\" tag", name)
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	if e.run = a.runMethod(info, ts.Pos(), named, e); e.run == "" {
+		return nil
+	}
+	return e
+}
+
+// padType reports whether t is sgn.Sink[T] ("sink") or sgn.Source[T]
+// ("source"), and T.
+func padType(t types.Type) (dir string, frame types.Type) {
+	n, ok := types.Unalias(t).(*types.Named)
+	switch {
+	case !ok || n.TypeArgs().Len() != 1:
+		return "", nil
+	case isSGN(n, "Sink"):
+		return "sink", n.TypeArgs().At(0)
+	case isSGN(n, "Source"):
+		return "source", n.TypeArgs().At(0)
+	}
+	return "", nil
+}
+
+func (a *analyser) pad(info *pkgInfo, f *types.Var, tag reflect.StructTag, frame types.Type) (*pad, bool) {
+	name, ok := tag.Lookup("sgn")
+	if !ok || name == "" {
+		a.errorf(f.Pos(), "pad %s: needs a tag that names it, like `sgn:%q`", f.Name(), strings.ToLower(f.Name()))
+		return nil, false
+	}
+	c, err := info.types.codec(frame)
+	if err != nil {
+		a.errorf(f.Pos(), "pad %s: %s", f.Name(), describe(err, "frame", info.types.typeString(frame)))
+		return nil, false
+	}
+	return &pad{field: f.Name(), name: name, typ: c}, true
+}
+
+// config analyses a configuration field. It returns nil, true for a field
+// tagged cbor:"-", which does not travel to a worker.
+func (a *analyser) config(info *pkgInfo, f *types.Var, tag reflect.StructTag) (*field, bool) {
+	key, skip, err := fieldKey(f, tag)
+	if err == nil && skip {
+		return nil, true
+	}
+	if err == nil {
+		var c *codecType
+		if c, err = info.types.codec(f.Type()); err == nil {
+			return &field{goName: f.Name(), key: key, typ: c}, true
+		}
+	}
+	a.errorf(f.Pos(), "config field %s: %s", f.Name(), describe(err, "", info.types.typeString(f.Type())))
+	return nil, false
+}
+
+// describe renders an analysis error about a type used as what.
+func describe(err error, what, typ string) string {
+	if te, ok := err.(*typeError); ok {
+		return te.describe(what, typ)
+	}
+	return err.Error()
+}

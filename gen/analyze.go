@@ -153,6 +153,7 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 	}
 	e := &element{name: name, worker: info.pkg.Name + "-" + strings.ToLower(name)}
 	ok = true
+	padFields := 0
 	names := map[string]map[string]string{"sink": {}, "source": {}} // pad name → field
 	keys := map[string]string{}                                     // config key → field
 	for i := range st.NumFields() {
@@ -160,13 +161,14 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 		dir, frame := padType(f.Type())
 		switch {
 		case dir != "":
+			padFields++
 			p, good := a.pad(info, f, reflect.StructTag(st.Tag(i)), frame)
 			if !good {
 				ok = false
 				continue
 			}
 			if other, dup := names[dir][p.name]; dup {
-				a.errorf(f.Pos(), "%s: %s pad name %q is also the name of %s", f.Name(), dir, p.name, other)
+				a.errorf(f.Pos(), "pad %s: %s pad name %q is taken by pad %s", f.Name(), dir, p.name, other)
 				ok = false
 				continue
 			}
@@ -177,7 +179,7 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 				e.sources = append(e.sources, p)
 			}
 		case f.Embedded() && f.Exported():
-			a.errorf(f.Pos(), "%s: embedded field %s: give it a name (an unexported one, if it is state)", name, f.Name())
+			a.errorf(f.Pos(), "embedded field %s: give it a name (an unexported one, if it is state)", f.Name())
 			ok = false
 		case f.Exported():
 			c, good := a.config(info, f, reflect.StructTag(st.Tag(i)))
@@ -189,7 +191,7 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 				continue
 			}
 			if other, dup := keys[c.key]; dup {
-				a.errorf(f.Pos(), "config field %s: key %q is also the key of %s", f.Name(), c.key, other)
+				a.errorf(f.Pos(), "config field %s: key %q is taken by config field %s", f.Name(), c.key, other)
 				ok = false
 				continue
 			}
@@ -197,7 +199,7 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 			e.config = append(e.config, c)
 		}
 	}
-	if len(e.sinks)+len(e.sources) == 0 {
+	if padFields == 0 {
 		a.errorf(ts.Pos(), "%s: an element needs at least one pad: a field of type sgn.Sink[T] or sgn.Source[T] with an sgn:\"name\" tag", name)
 		return nil
 	}

@@ -142,7 +142,11 @@ func (g *emitter) spec(f *jen.File, e *element) {
 		for _, p := range ps {
 			inits = append(inits, jen.Id("e").Dot(p.field).Dot("Init").Call(jen.Lit(p.name), jen.Id(g.codecName(p.typ))))
 		}
-		items = append(items, jen.Id(key).Op(":").Index().Qual(sgnPath, "Pad").Values(inits...))
+		opts := jen.Options{Open: "{", Close: "}", Separator: ","}
+		if len(ps) > 2 {
+			opts = multi // one pad a line
+		}
+		items = append(items, jen.Id(key).Op(":").Index().Qual(sgnPath, "Pad").Custom(opts, inits...))
 	}
 	pads("Sinks", e.sinks)
 	pads("Sources", e.sources)

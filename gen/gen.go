@@ -148,6 +148,7 @@ func generate(dir string, pkgs []*packages.Package) ([]File, error) {
 			info = a.analysePackage(pkg)
 		}
 		if len(a.diags) > before {
+			sortDiagnostics(a.diags[before:])
 			continue
 		}
 		fs, err := packageFiles(info)
@@ -252,4 +253,24 @@ func isGenerated(path string) bool {
 	buf := make([]byte, len(Header)+1)
 	n, _ := f.Read(buf)
 	return bytes.HasPrefix(buf[:n], []byte(Header+"\n"))
+}
+
+// sortDiagnostics sorts one package's diagnostics by position.
+func sortDiagnostics(diags []error) {
+	pos := func(err error) token.Position {
+		if d, ok := err.(*Diagnostic); ok {
+			return d.Pos
+		}
+		return token.Position{}
+	}
+	sort.SliceStable(diags, func(i, j int) bool {
+		p, q := pos(diags[i]), pos(diags[j])
+		if p.Filename != q.Filename {
+			return p.Filename < q.Filename
+		}
+		if p.Line != q.Line {
+			return p.Line < q.Line
+		}
+		return p.Column < q.Column
+	})
 }

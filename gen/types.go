@@ -205,7 +205,7 @@ func (s *typeSet) structFields(n *types.Named, st *types.Struct, c *codecType) e
 			continue
 		}
 		if prev, dup := keys[key]; dup {
-			return &typeError{msg: fmt.Sprintf("fields %s and %s of type %s have the same key %q", prev, f.Name(), s.typeString(n), key)}
+			return &typeError{msg: fmt.Sprintf("type %s has two fields with the key %q: %s and %s", s.typeString(n), key, prev, f.Name())}
 		}
 		keys[key] = f.Name()
 		fc, err := s.codec(f.Type())

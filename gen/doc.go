@@ -1,5 +1,112 @@
 // Package gen is sgngen as a library: it reads Go packages that declare
-// elements and returns the files that make them runnable by package sgn.
+// elements and returns the files that make those elements runnable by
+// package sgn, in-process and in worker processes.
 //
-// (The full manual follows in a later revision.)
+// [Generate] is pure: it loads packages and returns [File] values, writing
+// nothing. [Commit] writes them; [Stale] tells which differ from the disk.
+// The sgngen command's generate and check are these calls.
+//
+// # What it reads
+//
+// Generate lists the packages that match its patterns (go list patterns,
+// relative to a directory) and type-checks, from source, those whose files
+// contain a line //sgn:element. Packages are loaded with the build tag
+// sgngen, and every generated element file starts with
+//
+//	//go:build !sgngen
+//
+// so the generator never sees its own earlier output: a stale sgn_gen.go
+// that no longer compiles (a pad renamed, a frame type changed) does not
+// stand in the way of regenerating it. For the same reason, type errors in a
+// package are not reported: code in the package may use declarations that
+// only the generated file has. Errors that stop the analysis (a file that
+// does not parse, a package that does not exist) are.
+//
+// # Elements
+//
+// An element is a struct type whose doc comment has the line
+//
+//	//sgn:element
+//
+// A field of type sgn.Sink[T] is a sink pad, sgn.Source[T] a source pad; T
+// is the pad's frame type. Each pad field needs a tag that names the pad,
+// sgn:"name", unique among the element's sink pads and among its source
+// pads. Every other exported field is configuration: it is encoded by the
+// element's EncodeConfig and set in a worker by DecodeConfig, keyed as a
+// struct field is (below); a cbor:"-" tag keeps a field out. Unexported
+// fields are the element's state and are ignored. Embedded fields are
+// refused. An element needs at least one pad, cannot be generic, and cannot
+// live in package main (a worker main must import it).
+//
+// Spec.Run comes from the first of these methods that applies (on a pointer
+// or a value receiver):
+//
+//	Run(ctx *sgn.Context) error                                 any pads
+//	New(ctx *sgn.Context) (sgn.Frame[T], error)                 one source pad, no sink pad: sgn.RunSource
+//	Process(ctx *sgn.Context, f sgn.Frame[T]) (sgn.Frame[U], error)  one sink pad, one source pad: sgn.RunTransform
+//	Consume(ctx *sgn.Context, f sgn.Frame[T]) error             one sink pad, no source pad: sgn.RunSink
+//
+// An element without a matching method, or with one of the wrong type, is
+// reported at its declaration with the exact signature to write.
+//
+// # Types
+//
+// Frame and configuration types may be
+//
+//   - int, int8, int16, int32, int64, uint, uint8 (byte), uint16, uint32,
+//     uint64, float32, float64, bool, string and []byte;
+//   - slices of any of these kinds, of structs, and of slices;
+//   - named structs, of this package or another, whose exported fields have
+//     these types;
+//   - named types whose underlying type is one of these.
+//
+// Anything else is reported with the path to the field at fault: maps,
+// pointers, interfaces, channels, functions, arrays, complex numbers,
+// anonymous structs, recursive types, generic types, slices of a named byte
+// type, and types that github.com/fxamacker/cbor/v2 encodes in a way of its
+// own (time.Time, math/big, cbor's own types, types with MarshalCBOR or
+// MarshalBinary methods).
+//
+// The encoding is the one cbor.Marshal produces with default options, byte
+// for byte: integers in their shortest form, float64 in 8 bytes and float32
+// in 4 (NaN and infinities as half floats), nil slices as null, []byte as a
+// byte string, a struct as a map keyed by field name in declaration order.
+// A cbor:"name" tag (or, lacking one, a json:"name" tag) renames a key, and
+// "-" skips the field, as fxamacker/cbor does; the tag options omitempty,
+// omitzero, keyasint and toarray are refused, as are two fields with one
+// key and embedded struct fields, rather than encoded differently.
+// Decoders accept what cbor.Marshal writes, leave fields of a null or
+// missing value as they were, and skip keys they do not know.
+//
+// # What it writes
+//
+// For a package with elements, in the package's directory:
+//
+//   - sgn_gen.go: for each element an SGNElement method (its sgn.Spec:
+//     pads, Run, configuration codec, worker), a compile-time check that
+//     the element implements sgn.Element, a codec variable per distinct
+//     frame type (sgnCodecInt64, sgnCodecPoint, ...) and encode and decode
+//     functions per struct type (sgnEncodePoint, sgnDecodePoint). A line
+//     const _ = sgn.GeneratedV1 fails to compile against an incompatible
+//     package sgn: regenerate then.
+//   - sgnworkers/<package name>-<lowercased type name>/main.go for each
+//     element: the worker binary, of that name, that runs the element in
+//     its own process. go build -o bin/ ./... puts it next to the pipeline's
+//     binary, where package sgn looks for it.
+//
+// Every file starts with [Header], is gofmt'd, and is the same bytes for
+// the same input, whatever the order of files and packages. Imports are
+// named by the names the packages declare.
+//
+// Generated files that no longer have an element are removed: the worker
+// main of a deleted element, and the sgn_gen.go and worker mains of a
+// package left without elements. Only files that start with Header are
+// ever removed.
+//
+// # Diagnostics
+//
+// Generate reports every problem it finds, not only the first, as
+// path:line:col: message with the path relative to the directory it ran
+// in, joined into one error; each is a [*Diagnostic]. When there are any,
+// it returns no files.
 package gen

@@ -1,8 +1,51 @@
 // Command sgngen generates the code that makes //sgn:element structs
-// runnable by package sgn: their SGNElement methods, the CBOR codecs of their
-// frame and configuration types, and a worker main per element.
+// runnable by package sgn: their SGNElement methods, the CBOR codecs of
+// their frame and configuration types, and a worker main per element, so
+// that an element can run in-process or in its own process.
 //
-// Put this line in a package with elements, and run go generate:
+// Pin it in your module and add one line to each package with elements:
+//
+//	go get -tool github.com/sgn-go/sgn/cmd/sgngen
 //
 //	//go:generate go tool sgngen generate
+//
+// then run go generate ./... and build the pipeline with its workers side
+// by side: go build -o bin/ ./...
+//
+// Usage:
+//
+//	sgngen generate [packages]
+//	sgngen check [packages]
+//	sgngen new-element [-kind source|transform|sink] [-in Type] [-out Type] [-dir DIR] [-force] Name
+//	sgngen version
+//
+// Packages are go list patterns; the default is ".".
+//
+// generate writes sgn_gen.go and sgnworkers/<pkg>-<element>/main.go for
+// every package with elements. It leaves files whose bytes would not
+// change untouched, writes the others atomically, and removes (and prints)
+// generated files whose element is gone. It exits 0 on success, and 1 after
+// printing every problem found, one per line as path:line:col: message,
+// paths relative to the working directory.
+//
+// check generates in memory and compares with the disk. It exits 0 if
+// every generated file is current, 1 if any is stale (it prints their
+// paths, including files generate would remove), and 2 on an error (it
+// prints the problems). CI runs it to catch a forgotten go generate.
+//
+// new-element writes a new element file, <lowercased Name>.go, into the
+// package in DIR (default "."), from the templates of package
+// github.com/sgn-go/sgn/templates: a source (pad "out" of type -out), a
+// transform (pad "in" of type -in, pad "out" of type -out) or a sink (pad
+// "in" of type -in); the types default to int64 and must be builtin or
+// declared in that package. The package name is taken from the Go files in
+// DIR, or from DIR's name if it has none, and the file gets the
+// go:generate line if the package has none yet. It refuses to overwrite a
+// file unless -force is given. After go generate, the new element compiles
+// and runs; fill in its TODOs.
+//
+// version prints the version of the module sgngen was built from.
+//
+// The rules for elements, pads, methods and frame types are in the
+// documentation of package github.com/sgn-go/sgn/gen.
 package main

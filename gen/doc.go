@@ -75,8 +75,9 @@
 // "-" skips the field, as fxamacker/cbor does; the tag options omitempty,
 // omitzero, keyasint and toarray are refused, as are two fields with one
 // key and embedded struct fields, rather than encoded differently.
-// Decoders accept what cbor.Marshal writes, leave fields of a null or
-// missing value as they were, and skip keys they do not know.
+// Decoders accept what cbor.Marshal writes, decode null as the zero value
+// (nil for a slice), leave fields whose key is missing as they were, and
+// skip keys they do not know.
 //
 // # What it writes
 //

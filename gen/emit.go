@@ -53,7 +53,6 @@ func newEmitter(info *pkgInfo) *emitter {
 // from its path).
 func (g *emitter) newFile(path, name string) *jen.File {
 	f := jen.NewFilePathName(path, name)
-	f.NoFormat = true // render formats, reporting errors with line numbers
 	f.ImportAlias(sgnPath, "sgn")
 	f.ImportAlias(wirePath, "wire")
 	f.ImportAlias(g.info.pkg.PkgPath, g.info.pkg.Name)
@@ -68,6 +67,7 @@ func (g *emitter) newFile(path, name string) *jen.File {
 // render renders f after header and formats it. A formatting error, which
 // would be sgngen's fault, quotes the source with line numbers.
 func render(f *jen.File, header string) ([]byte, error) {
+	f.NoFormat = true // formatted below, with better errors
 	var buf bytes.Buffer
 	buf.WriteString(header)
 	if err := f.Render(&buf); err != nil {

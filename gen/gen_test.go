@@ -4,8 +4,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/dave/jennifer/jen"
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/tools/txtar"
 )
@@ -114,6 +116,22 @@ func TestCommitWritesOnlyWhatChanged(t *testing.T) {
 	for _, e := range entries {
 		if e.Name() != "a.go" && e.Name() != "sgnworkers" {
 			t.Errorf("Commit left %s behind", e.Name())
+		}
+	}
+}
+
+// Code that does not parse is sgngen's bug; the error quotes it with line
+// numbers, so that the report can say where.
+func TestRenderErrorQuotesNumberedSource(t *testing.T) {
+	f := jen.NewFile("p")
+	f.Func().Id("f").Params().Block(jen.Id("x").Op(":=").Op(")"))
+	_, err := render(f, Header+"\n\n")
+	if err == nil {
+		t.Fatal("render of broken code succeeded")
+	}
+	for _, want := range []string{"does not parse", "    1\t" + Header, "\tpackage p"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
 }

@@ -49,7 +49,7 @@ func Commit(files []File) (written, removed []string, err error) {
 			if err := os.Remove(f.Path); err != nil {
 				return written, removed, err
 			}
-			os.Remove(filepath.Dir(f.Path)) // only succeeds if empty
+			removeEmptyDirs(filepath.Dir(f.Path))
 			removed = append(removed, f.Path)
 			continue
 		}
@@ -59,6 +59,14 @@ func Commit(files []File) (written, removed []string, err error) {
 		written = append(written, f.Path)
 	}
 	return written, removed, nil
+}
+
+// removeEmptyDirs removes dir, a worker's directory, if it is empty, and
+// then the sgnworkers directory above it if that is empty too.
+func removeEmptyDirs(dir string) {
+	if os.Remove(dir) == nil && filepath.Base(filepath.Dir(dir)) == WorkerDir {
+		os.Remove(filepath.Dir(dir)) // fails, as it should, if not empty
+	}
 }
 
 // writeFile writes data to path through a temporary file in the same

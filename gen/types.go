@@ -53,7 +53,12 @@ type typeError struct {
 	recursive bool
 }
 
-func (e *typeError) Error() string { return e.describe("", "") }
+func (e *typeError) Error() string {
+	if e.path == "" {
+		return e.msg
+	}
+	return "field " + strings.TrimPrefix(e.path, ".") + ": " + e.msg
+}
 
 // describe says what is wrong with a type used as what ("frame", "config
 // field"), spelled t.

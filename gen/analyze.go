@@ -120,6 +120,8 @@ func elementSpecs(pkg *packages.Package) []*ast.TypeSpec {
 	return specs
 }
 
+// hasDirective reports whether a doc comment has the element directive as
+// one of its lines.
 func hasDirective(doc *ast.CommentGroup) bool {
 	if doc == nil {
 		return false

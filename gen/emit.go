@@ -248,7 +248,7 @@ func (g *emitter) decodeMap(fields []*field, recv string) []jen.Code {
 	if len(fields) == 0 {
 		each = jen.Block(jen.Id("d").Dot("Skip").Call(), jen.Id("d").Dot("Skip").Call())
 	} else {
-		each = jen.Block(jen.Switch(jen.String().Call(jen.Id("d").Dot("Text").Call())).BlockFunc(func(grp *jen.Group) {
+		each = jen.Block(jen.Switch(jen.String().Call(jen.Id("d").Dot("Key").Call())).BlockFunc(func(grp *jen.Group) {
 			for _, fl := range fields {
 				grp.Case(jen.Lit(fl.key)).Block(g.decode(fl.typ, recv+fl.goName, 0)...)
 			}
@@ -347,7 +347,7 @@ func (g *emitter) valueExpr(c *codecType) jen.Code {
 	case kindBool:
 		return g.convFrom(c, types.Bool, d.Dot("Bool").Call())
 	case kindString:
-		return g.convFrom(c, types.String, d.Dot("String").Call())
+		return g.convFrom(c, types.String, d.Dot("Text").Call())
 	case kindBytes:
 		return d.Dot("Bytes").Call()
 	case kindSlice:

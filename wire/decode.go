@@ -277,19 +277,18 @@ func (d *Decoder) payload(major byte) ([]byte, bool) {
 	return p, true
 }
 
-// String reads a text string. Invalid UTF-8 is an error, as it is for
+// Text reads a text string. Invalid UTF-8 is an error, as it is for
 // fxamacker/cbor's default options.
-func (d *Decoder) String() string {
+func (d *Decoder) Text() string {
 	if d.nullOrUndefined() {
 		return ""
 	}
-	p := d.Text()
-	return string(p)
+	return string(d.Key())
 }
 
-// Text reads a text string and returns its bytes without copying them; they
-// alias the input. Use it for map keys.
-func (d *Decoder) Text() []byte {
+// Key reads a text string and returns its bytes without copying them; they
+// alias the input. Generated decoders use it for map keys.
+func (d *Decoder) Key() []byte {
 	start := d.off
 	p, ok := d.payload(majorText)
 	if ok && !utf8.Valid(p) {
@@ -475,7 +474,7 @@ func Strings[T ~string](d *Decoder) []T {
 	}
 	s := make([]T, n)
 	for i := range s {
-		s[i] = T(d.String())
+		s[i] = T(d.Text())
 	}
 	return s
 }

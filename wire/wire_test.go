@@ -83,7 +83,7 @@ func TestDecodingReadsFxamacker(t *testing.T) {
 		t.Fatal("not a map")
 	}
 	for range n {
-		switch string(d.Text()) {
+		switch string(d.Key()) {
 		case "I":
 			out.I = d.Int(64)
 		case "I8":
@@ -97,7 +97,7 @@ func TestDecodingReadsFxamacker(t *testing.T) {
 		case "B":
 			out.B = d.Bool()
 		case "S":
-			out.S = d.String()
+			out.S = d.Text()
 		case "Raw":
 			out.Raw = d.Bytes()
 		case "Fs":
@@ -156,11 +156,11 @@ func TestDecodeErrorsSayWhatAndWhere(t *testing.T) {
 		{"negative into uint", wire.AppendInt(nil, -1), func(d *wire.Decoder) { d.Uint(64) }, "cbor: at byte 0: negative integer does not fit uint64"},
 		{"wrong type", wire.AppendString(nil, "x"), func(d *wire.Decoder) { d.Float64() }, "cbor: at byte 0: expected a float, found text string"},
 		{"truncated head", []byte{0x19, 0x01}, func(d *wire.Decoder) { d.Int(64) }, "cbor: at byte 0: unexpected end of input in the head of a unsigned integer"},
-		{"string past end", []byte{0x65, 'a'}, func(d *wire.Decoder) { _ = d.String() }, "cbor: at byte 0: text string of 5 bytes runs past the end of the input"},
-		{"bad utf8", []byte{0x61, 0xff}, func(d *wire.Decoder) { _ = d.String() }, "cbor: at byte 0: text string is not valid UTF-8"},
+		{"string past end", []byte{0x65, 'a'}, func(d *wire.Decoder) { d.Text() }, "cbor: at byte 0: text string of 5 bytes runs past the end of the input"},
+		{"bad utf8", []byte{0x61, 0xff}, func(d *wire.Decoder) { d.Text() }, "cbor: at byte 0: text string is not valid UTF-8"},
 		{"huge array", []byte{0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, func(d *wire.Decoder) { wire.Ints[int](d, 64) }, "cbor: at byte 0: array of 18446744073709551615 items runs past the end of the input"},
 		{"indefinite", []byte{0x9f, 0xff}, func(d *wire.Decoder) { d.ArrayLen() }, "cbor: at byte 0: indefinite-length array is not supported"},
-		{"second item", append(wire.AppendInt(nil, 1), 0x61), func(d *wire.Decoder) { d.Int(64); _ = d.String() }, "cbor: at byte 1: text string of 1 bytes runs past the end of the input"},
+		{"second item", append(wire.AppendInt(nil, 1), 0x61), func(d *wire.Decoder) { d.Int(64); d.Text() }, "cbor: at byte 1: text string of 1 bytes runs past the end of the input"},
 		{"float32 overflow", wire.AppendFloat64(nil, 1e300), func(d *wire.Decoder) { d.Float32() }, "cbor: at byte 0: float 1e+300 overflows float32"},
 		{"deep nesting", []byte(strings.Repeat("\x81", 100) + "\x00"), func(d *wire.Decoder) { d.Skip() }, "items nested more than 64 deep"},
 	} {
@@ -201,7 +201,7 @@ func TestSkipPassesOverAnyItem(t *testing.T) {
 	}
 	d.Skip()
 	raw := d.Raw()
-	if got := d.String(); got != "end" || d.Err() != nil {
+	if got := d.Text(); got != "end" || d.Err() != nil {
 		t.Fatalf("after skipping, read %q, %v", got, d.Err())
 	}
 	var back map[string]any
@@ -224,7 +224,7 @@ func FuzzDecoder(f *testing.F) {
 			func(d *wire.Decoder) { d.Float64() },
 			func(d *wire.Decoder) { d.Float32() },
 			func(d *wire.Decoder) { d.Bool() },
-			func(d *wire.Decoder) { _ = d.String() },
+			func(d *wire.Decoder) { d.Text() },
 			func(d *wire.Decoder) { d.Bytes() },
 			func(d *wire.Decoder) { wire.Ints[int32](d, 32) },
 			func(d *wire.Decoder) { wire.Float64s[float64](d) },

@@ -39,9 +39,9 @@ func (e *Collect) SGNElement() sgn.Spec {
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
 			for range n {
-				switch string(d.Text()) {
+				switch string(d.Key()) {
 				case "File":
-					e.File = d.String()
+					e.File = d.Text()
 				default:
 					d.Skip()
 				}
@@ -93,7 +93,7 @@ func (e *Count) SGNElement() sgn.Spec {
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
 			for range n {
-				switch string(d.Text()) {
+				switch string(d.Key()) {
 				case "From":
 					e.From = d.Int(64)
 				case "To":
@@ -132,7 +132,7 @@ func (e *Scale) SGNElement() sgn.Spec {
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
 			for range n {
-				switch string(d.Text()) {
+				switch string(d.Key()) {
 				case "Factor":
 					e.Factor = d.Int(64)
 				case "FailAt":

@@ -38,7 +38,7 @@ func (e *Counter) SGNElement() sgn.Spec {
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
 			for range n {
-				switch string(d.Text()) {
+				switch string(d.Key()) {
 				case "Limit":
 					e.Limit = d.Int(64)
 				default:

@@ -47,7 +47,7 @@ func (e *Everything) SGNElement() sgn.Spec {
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
 			for range n {
-				switch string(d.Text()) {
+				switch string(d.Key()) {
 				case "Gain":
 					e.Gain = d.Float64()
 				case "Names":
@@ -59,7 +59,7 @@ func (e *Everything) SGNElement() sgn.Spec {
 				case "Raw":
 					e.Raw = d.Bytes()
 				case "mode":
-					e.Mode = Level(d.String())
+					e.Mode = Level(d.Text())
 				default:
 					d.Skip()
 				}
@@ -198,7 +198,7 @@ func sgnEncodeAll(b []byte, v *All) []byte {
 func sgnDecodeAll(d *wire.Decoder, v *All) {
 	n, _ := d.MapLen()
 	for range n {
-		switch string(d.Text()) {
+		switch string(d.Key()) {
 		case "I":
 			v.I = int(d.Int(64))
 		case "I8":
@@ -226,7 +226,7 @@ func sgnDecodeAll(d *wire.Decoder, v *All) {
 		case "B":
 			v.B = d.Bool()
 		case "S":
-			v.S = d.String()
+			v.S = d.Text()
 		case "Raw":
 			v.Raw = d.Bytes()
 		case "Is":
@@ -264,7 +264,7 @@ func sgnDecodeAll(d *wire.Decoder, v *All) {
 		case "Smp":
 			v.Smp = wire.Ints[int32](d, 32)
 		case "Lvl":
-			v.Lvl = Level(d.String())
+			v.Lvl = Level(d.Text())
 		case "Lvls":
 			v.Lvls = wire.Strings[Level](d)
 		case "At":
@@ -310,9 +310,9 @@ func sgnDecodeAll(d *wire.Decoder, v *All) {
 		case "None":
 			sgnDecodeEmpty(d, &v.None)
 		case "note":
-			v.Note = d.String()
+			v.Note = d.Text()
 		case "kind":
-			v.Kind = d.String()
+			v.Kind = d.Text()
 		default:
 			d.Skip()
 		}
@@ -354,7 +354,7 @@ func sgnEncodeInner(b []byte, v *Inner) []byte {
 func sgnDecodeInner(d *wire.Decoder, v *Inner) {
 	n, _ := d.MapLen()
 	for range n {
-		switch string(d.Text()) {
+		switch string(d.Key()) {
 		case "Depth":
 			v.Depth = int(d.Int(64))
 		case "Points":
@@ -388,13 +388,13 @@ func sgnEncodePoint(b []byte, v *Point) []byte {
 func sgnDecodePoint(d *wire.Decoder, v *Point) {
 	n, _ := d.MapLen()
 	for range n {
-		switch string(d.Text()) {
+		switch string(d.Key()) {
 		case "X":
 			v.X = d.Float64()
 		case "Y":
 			v.Y = d.Float64()
 		case "label":
-			v.Label = d.String()
+			v.Label = d.Text()
 		default:
 			d.Skip()
 		}

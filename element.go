@@ -139,8 +139,10 @@ type PanicError struct {
 	Stack []byte
 }
 
-func (e *PanicError) Error() string  { return fmt.Sprintf("panic: %v", e.Value) }
-func (e *PanicError) Panicked() bool { return true }
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// PanicStack returns the stack of the goroutine that panicked.
+func (e *PanicError) PanicStack() []byte { return e.Stack }
 
 // runElement runs an element's Start and Run where it is (in-process or in
 // its worker), turning a panic into a PanicError, and then sends EOS on any

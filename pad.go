@@ -156,6 +156,9 @@ func (p *Source[T]) closeLinks() {
 // Recv returns the next frame. After the frame that carries EOS it returns
 // ErrEOS. It returns the context's cause if the pipeline is stopping.
 func (p *Sink[T]) Recv(ctx *Context) (Frame[T], error) {
+	if p.eos {
+		return Frame[T]{}, fmt.Errorf("%s: %w", p.FullName(), ErrEOS)
+	}
 	select {
 	case f, ok := <-p.ch:
 		return p.took(f, ok)
@@ -170,7 +173,7 @@ func (p *Sink[T]) Recv(ctx *Context) (Frame[T], error) {
 }
 
 func (p *Sink[T]) took(f Frame[T], ok bool) (Frame[T], error) {
-	if !ok {
+	if !ok { // only closed after the EOS frame, which set p.eos
 		return f, fmt.Errorf("%s: %w", p.FullName(), ErrEOS)
 	}
 	if p.release != nil {
@@ -296,9 +299,6 @@ func (p *Source[T]) relay(capacity int) (sinkPad, func(*Context) error) {
 	return s, func(ctx *Context) error {
 		for {
 			f, err := s.Recv(ctx)
-			if errors.Is(err, ErrEOS) {
-				return fmt.Errorf("%s: worker ended the pad without an EOS frame", p.FullName())
-			}
 			if err != nil {
 				return err
 			}

@@ -172,9 +172,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		failures []error
+		wg          sync.WaitGroup
+		mu          sync.Mutex
+		failures    []error
+		interrupted bool // an element was stopped before it finished
 	)
 	for _, n := range p.nodes {
 		wg.Go(func() {
@@ -194,7 +195,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if ctx.Err() != nil && errors.Is(err, context.Cause(ctx)) {
-				return // stopped because of another failure, or by the caller
+				interrupted = true // by another failure, or by the caller
+				return
 			}
 			err = &ElementError{Element: n.name, Err: err}
 			failures = append(failures, err)
@@ -202,8 +204,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
-	if len(failures) > 0 {
+	switch {
+	case len(failures) > 0:
 		return errors.Join(failures...)
+	case interrupted:
+		return context.Cause(ctx) // the caller's cancellation
 	}
-	return context.Cause(ctx) // the caller's cancellation, if any
+	return nil
 }

@@ -86,10 +86,7 @@ func (p *Pipeline) runWorker(ctx *Context, n *node, path string) error {
 	if err != nil {
 		return err
 	}
-	if relayErr != nil && !errors.Is(relayErr, context.Cause(ctx)) {
-		return relayErr
-	}
-	return ctx.Err()
+	return relayErr // nil, or the pipeline's cause if it stopped while relaying
 }
 
 func padNames(pads []Pad) []string {

@@ -132,9 +132,13 @@ func newWriter(w io.Writer) *writer {
 // begin locks the writer and returns the buffer with a message header for
 // typ appended; the caller appends the body and hands the buffer to end.
 // Between begin and end the writer is locked: append only, never block.
+//
+// Frames wait while the buffer holds highWater bytes or more. Control
+// messages (credits, stop) never wait: they are small, and the other side
+// needs them to make progress or to end.
 func (w *writer) begin(typ byte) ([]byte, error) {
 	w.mu.Lock()
-	for len(w.buf) >= highWater && w.err == nil && !w.closing {
+	for typ == msgFrame && len(w.buf) >= highWater && w.err == nil && !w.closing {
 		w.room.Wait()
 	}
 	if w.err != nil || w.closing {

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // A Binding is what a worker's element offers the runtime once it has been
@@ -24,8 +25,8 @@ type Binding struct {
 // Exit codes of a worker process.
 const (
 	ExitOK     = 0 // the element finished and all its output was sent
-	ExitFailed = 1 // the element failed; the parent has its error report
-	ExitUsage  = 2 // the binary was not started by a pipeline, or the handshake failed
+	ExitFailed = 1 // the element failed, was stopped, or lost its parent
+	ExitUsage  = 2 // the binary was not started by a pipeline, or could not serve what it asked for
 )
 
 // Serve is a worker binary's whole life: it reads the parent's Hello on
@@ -42,32 +43,26 @@ func Serve(setup func(Hello) (*Binding, error)) int {
 	// Keep the pipes from leaking into processes the element starts.
 	syscall.CloseOnExec(3)
 	syscall.CloseOnExec(4)
-	err := serve(in, out, setup)
-	if err == nil {
-		return ExitOK
+	code, err := serve(in, out, setup)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sgn worker: %v\n", err)
 	}
-	fmt.Fprintf(os.Stderr, "sgn worker: %v\n", err)
-	if errors.Is(err, errElement) {
-		return ExitFailed
-	}
-	return ExitUsage
+	return code
 }
 
-// errElement marks errors that the element itself returned.
-var errElement = errors.New("element failed")
-
-func serve(in io.Reader, out io.Writer, setup func(Hello) (*Binding, error)) error {
+// serve returns the exit code, and the error to log, if any.
+func serve(in io.Reader, out io.Writer, setup func(Hello) (*Binding, error)) (int, error) {
 	r := newReader(in)
 	typ, body, err := r.next()
 	if err != nil {
-		return fmt.Errorf("reading hello: %w", err)
+		return ExitUsage, fmt.Errorf("reading hello: %w", err)
 	}
 	if typ != msgHello {
-		return fmt.Errorf("%w: parent sent %s before hello", ErrProtocol, msgNames[typ])
+		return ExitUsage, fmt.Errorf("%w: parent sent %s before hello", ErrProtocol, msgNames[typ])
 	}
 	var hello Hello
 	if err := unmarshal(typ, body, &hello); err != nil {
-		return err
+		return ExitUsage, err
 	}
 	w := newWriter(out)
 	go w.run()
@@ -75,12 +70,12 @@ func serve(in io.Reader, out io.Writer, setup func(Hello) (*Binding, error)) err
 	if hello.Version != ProtocolVersion {
 		err := fmt.Errorf("this worker binary speaks protocol version %d, the pipeline %d: rebuild it from the same version of sgn", ProtocolVersion, hello.Version)
 		w.send(msgError, marshal(ErrorReport{Message: err.Error()}))
-		return err
+		return ExitUsage, err
 	}
 	b, err := setup(hello)
 	if err != nil {
 		w.send(msgError, marshal(ErrorReport{Message: err.Error()}))
-		return err
+		return ExitUsage, err
 	}
 	w.send(msgReady, marshal(Ready{Version: ProtocolVersion, PID: os.Getpid()}))
 
@@ -94,6 +89,14 @@ func serve(in io.Reader, out io.Writer, setup func(Hello) (*Binding, error)) err
 			err = errParentGone
 		}
 		cancel(err)
+		if err == errParentGone {
+			// Nobody is left to read our output. Give the element a moment
+			// to notice the cancellation, then make sure it does not
+			// outlive its pipeline.
+			time.Sleep(orphanGrace)
+			fmt.Fprintf(os.Stderr, "sgn worker: %v and the element did not return within %v; exiting\n", err, orphanGrace)
+			os.Exit(ExitFailed)
+		}
 	}()
 
 	var pumps sync.WaitGroup
@@ -113,18 +116,40 @@ func serve(in io.Reader, out io.Writer, setup func(Hello) (*Binding, error)) err
 		cancel(runErr)
 	}
 	pumps.Wait()
-	switch {
+	// Errors from w.send below show on the parent's side as a pipe that
+	// ended without done; there is no one else to tell.
+	switch cause := context.Cause(ctx); {
+	case cause == errStopped:
+		return ExitFailed, nil // the parent asked; it expects nothing more
+	case cause == errParentGone:
+		return ExitFailed, cause
 	case runErr != nil:
-		w.send(msgError, marshal(ErrorReport{Message: runErr.Error(), Panic: isPanic(runErr)}))
-		return fmt.Errorf("%w: %w", errElement, runErr)
+		r := ErrorReport{Message: runErr.Error()}
+		var p panicker
+		if errors.As(runErr, &p) {
+			r.Panic, r.Stack = true, string(p.PanicStack())
+		}
+		w.send(msgError, marshal(r))
+		return ExitFailed, runErr
 	case pumpErr != nil:
-		return fmt.Errorf("sending output: %w", pumpErr)
+		err := fmt.Errorf("sending output: %w", pumpErr)
+		w.send(msgError, marshal(ErrorReport{Message: err.Error()}))
+		return ExitFailed, err
 	}
 	w.send(msgDone, nil)
-	return nil
+	return ExitOK, nil
+}
+
+// A panicker is an error made from a recovered panic.
+type panicker interface {
+	PanicStack() []byte
 }
 
 var errParentGone = errors.New("the parent closed its pipe")
+
+// orphanGrace is how long a worker whose parent has gone waits for its
+// element to return before it exits anyway.
+const orphanGrace = 2 * time.Second
 
 // errStopped is the cause of the worker context's cancellation when the
 // parent asks the worker to stop.
@@ -154,11 +179,6 @@ func readParent(p *peer) error {
 			return fmt.Errorf("%w: unexpected %s message from the parent", ErrProtocol, msgNames[typ])
 		}
 	}
-}
-
-func isPanic(err error) bool {
-	var p interface{ Panicked() bool }
-	return errors.As(err, &p) && p.Panicked()
 }
 
 func isPipe(f *os.File) bool {

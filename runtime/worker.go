@@ -40,11 +40,13 @@ type Worker struct {
 // or panicked, or the process ended before its work was done. Its message
 // does not name the element; package sgn adds that.
 type WorkerError struct {
-	Message string   // the element's error, if it reported one
-	Panic   bool     // the element panicked
-	PID     int      // the worker's process ID, if it was known
-	Exit    string   // how the process ended, as os.ProcessState says it
-	Stderr  []string // the last lines the worker wrote to stderr
+	Message  string   // what went wrong
+	Reported bool     // Message is the element's own error, sent by the worker
+	Panic    bool     // the element panicked
+	Stack    string   // the panic's stack, as the worker recovered it
+	PID      int      // the worker's process ID
+	Exit     string   // how the process ended, as os.ProcessState says it
+	Stderr   []string // the last lines the worker wrote to stderr
 }
 
 func (e *WorkerError) Error() string {
@@ -62,7 +64,7 @@ func (e *WorkerError) Error() string {
 		fmt.Fprintf(&b, ", %s", e.Exit)
 	}
 	b.WriteString(")")
-	if e.Message == "" && len(e.Stderr) > 0 {
+	if !e.Reported && len(e.Stderr) > 0 {
 		b.WriteString("; last lines of its stderr:")
 		for _, l := range e.Stderr {
 			b.WriteString("\n\t")
@@ -115,28 +117,35 @@ func (w *Worker) Run(ctx context.Context) error {
 		peer:   newPeer(newReader(parentR), newWriter(parentW), w.Outlets, w.Inlets, w.Hello.Window),
 		pid:    cmd.Process.Pid,
 	}
-	runErr := s.run(ctx, exited, cmd.Process)
+	cancelled := s.run(ctx, exited, cmd.Process)
 	parentW.Close()
 	parentR.Close()
 	<-exited
-	if runErr != nil {
-		return runErr
+	if cancelled != nil {
+		return cancelled
 	}
-	if s.report != nil {
-		return s.fail(cmd.ProcessState, s.report.Message, s.report.Panic, tail)
-	}
-	if !s.done || !cmd.ProcessState.Success() {
-		return s.fail(cmd.ProcessState, "", false, tail)
-	}
-	return nil
+	return s.verdict(cmd.ProcessState, tail)
 }
 
-func (s *session) fail(ps *os.ProcessState, msg string, panicked bool, tail *tail) error {
-	exit := "not started"
-	if ps != nil {
-		exit = ps.String()
+// verdict judges a worker that ran to its end (it was not stopped): what it
+// reported, how it exited, and what its pipe carried.
+func (s *session) verdict(ps *os.ProcessState, tail *tail) error {
+	we := &WorkerError{PID: s.pid, Exit: ps.String(), Stderr: tail.lines()}
+	switch {
+	case s.report != nil:
+		we.Message, we.Reported, we.Panic, we.Stack = s.report.Message, true, s.report.Panic, s.report.Stack
+	case !ps.Success() && s.done:
+		we.Message = "worker finished its work but did not exit cleanly"
+	case !ps.Success():
+		// A crash; a broken last message (s.readErr) is its symptom.
+	case s.readErr != nil:
+		we.Message = "reading from the worker: " + s.readErr.Error()
+	case !s.done:
+		we.Message = "worker exited without finishing its work"
+	default:
+		return nil
 	}
-	return &WorkerError{Message: msg, Panic: panicked, PID: s.pid, Exit: exit, Stderr: tail.lines()}
+	return we
 }
 
 // session is one run of a worker process.
@@ -146,13 +155,14 @@ type session struct {
 	pid  int
 
 	// Set by the reader goroutine; read after it has ended.
-	done   bool
-	report *ErrorReport
+	done    bool
+	report  *ErrorReport
+	readErr error // a broken or unreadable message
 }
 
 // run streams until the worker's output ends, then waits for the pumps.
-// It returns an error only for a cancelled context or a broken protocol;
-// the worker's own failures are read from s.done and s.report.
+// It returns the context's cause if ctx was cancelled; everything else that
+// can go wrong is left in s for verdict.
 func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Process) error {
 	p := s.peer
 	go p.w.run()
@@ -161,7 +171,7 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 	hello := s.Hello
 	hello.Version = ProtocolVersion
 	hello.Element = s.Element
-	p.w.send(msgHello, marshal(hello))
+	p.w.send(msgHello, marshal(hello)) // a failure shows as the worker's end
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup
@@ -181,8 +191,8 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 	select {
 	case err := <-readDone:
 		if err != nil {
+			s.readErr = err
 			s.stop(proc, exited)
-			return err
 		}
 		// The worker closed its pipe: it has exited or is about to.
 		cancel(nil) // release the pumps
@@ -260,7 +270,7 @@ func (s *session) read() error {
 // stop asks the worker to stop, and kills it if it has not exited after
 // StopTimeout.
 func (s *session) stop(proc *os.Process, exited <-chan struct{}) {
-	s.peer.w.send(msgStop, nil)
+	s.peer.w.send(msgStop, nil) // never waits; if it fails, the kill below stops the worker
 	timeout := s.StopTimeout
 	if timeout <= 0 {
 		timeout = DefaultStopTimeout

@@ -6,6 +6,7 @@ package testelems
 //go:generate go tool sgngen generate
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -143,3 +144,114 @@ func (c *Concat) Run(ctx *sgn.Context) error {
 	}
 	return nil
 }
+
+// Head takes the first Limit frames of its input and then finishes, before
+// EOS, while its upstream may still be sending.
+//
+//sgn:element
+type Head struct {
+	In    sgn.Sink[int64] `sgn:"in"`
+	Limit int64
+}
+
+// Run takes Limit frames and returns.
+func (h *Head) Run(ctx *sgn.Context) error {
+	for range h.Limit {
+		f, err := h.In.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		if f.EOS {
+			return nil
+		}
+	}
+	return nil
+}
+
+// UntilEOS reads its input until Recv reports ErrEOS, as the documentation
+// of Sink.Recv allows.
+//
+//sgn:element
+type UntilEOS struct {
+	In sgn.Sink[int64] `sgn:"in"`
+}
+
+// Run reads until ErrEOS.
+func (u *UntilEOS) Run(ctx *sgn.Context) error {
+	for {
+		_, err := u.In.Recv(ctx)
+		if errors.Is(err, sgn.ErrEOS) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Blob sends Count byte slices of Size bytes; the last carries EOS. At frame
+// ExitAt (0: never) it exits the process with status 3.
+//
+//sgn:element
+type Blob struct {
+	Out    sgn.Source[[]byte] `sgn:"out"`
+	Size   int64
+	Count  int64
+	ExitAt int64
+
+	n int64
+}
+
+// New returns the next slice.
+func (b *Blob) New(ctx *sgn.Context) (sgn.Frame[[]byte], error) {
+	b.n++
+	if b.n == b.ExitAt {
+		fmt.Fprintf(os.Stderr, "blob: exiting at %d\n", b.n)
+		os.Exit(3)
+	}
+	return sgn.Frame[[]byte]{Data: make([]byte, b.Size), EOS: b.n >= b.Count}, nil
+}
+
+// BlobSink counts the byte slices it receives. With PIDFile set, it writes
+// its process ID there when it starts. It exits the process with status 3 at
+// frame ExitAt, and returns, before EOS, after Limit frames (0: never).
+//
+//sgn:element
+type BlobSink struct {
+	In      sgn.Sink[[]byte] `sgn:"in"`
+	PIDFile string
+	ExitAt  int64
+	Limit   int64
+
+	frames, bytes int64
+}
+
+// Start writes the PID file.
+func (b *BlobSink) Start(ctx *sgn.Context) error {
+	if b.PIDFile == "" {
+		return nil
+	}
+	return os.WriteFile(b.PIDFile, fmt.Appendf(nil, "%d", os.Getpid()), 0o644)
+}
+
+// Run counts frames until EOS or Limit.
+func (b *BlobSink) Run(ctx *sgn.Context) error {
+	for {
+		f, err := b.In.Recv(ctx)
+		if err != nil {
+			return err
+		}
+		b.frames++
+		b.bytes += int64(len(f.Data))
+		if b.frames == b.ExitAt {
+			fmt.Fprintf(os.Stderr, "blobsink: exiting at %d\n", b.frames)
+			os.Exit(3)
+		}
+		if f.EOS || b.frames == b.Limit {
+			return nil
+		}
+	}
+}
+
+// Frames returns the number of frames received.
+func (b *BlobSink) Frames() int64 { return b.frames }

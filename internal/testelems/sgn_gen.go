@@ -14,11 +14,89 @@ import (
 const _ = sgn.GeneratedV1
 
 var (
+	_ sgn.Element = (*Blob)(nil)
+	_ sgn.Element = (*BlobSink)(nil)
 	_ sgn.Element = (*Collect)(nil)
 	_ sgn.Element = (*Concat)(nil)
 	_ sgn.Element = (*Count)(nil)
+	_ sgn.Element = (*Head)(nil)
 	_ sgn.Element = (*Scale)(nil)
+	_ sgn.Element = (*UntilEOS)(nil)
 )
+
+// SGNElement describes Blob to package sgn.
+func (e *Blob) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Blob",
+		Worker:    "testelems-blob",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-blob",
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecBytes)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSource(ctx, &e.Out, e.New)
+		},
+		EncodeConfig: func(b []byte) []byte {
+			b = wire.AppendMapHeader(b, 3)
+			b = wire.AppendString(b, "Size")
+			b = wire.AppendInt(b, e.Size)
+			b = wire.AppendString(b, "Count")
+			b = wire.AppendInt(b, e.Count)
+			b = wire.AppendString(b, "ExitAt")
+			b = wire.AppendInt(b, e.ExitAt)
+			return b
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Size":
+					e.Size = d.Int(64)
+				case "Count":
+					e.Count = d.Int(64)
+				case "ExitAt":
+					e.ExitAt = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes BlobSink to package sgn.
+func (e *BlobSink) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.BlobSink",
+		Worker:    "testelems-blobsink",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-blobsink",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecBytes)},
+		Run:       e.Run,
+		EncodeConfig: func(b []byte) []byte {
+			b = wire.AppendMapHeader(b, 3)
+			b = wire.AppendString(b, "PIDFile")
+			b = wire.AppendString(b, e.PIDFile)
+			b = wire.AppendString(b, "ExitAt")
+			b = wire.AppendInt(b, e.ExitAt)
+			b = wire.AppendString(b, "Limit")
+			b = wire.AppendInt(b, e.Limit)
+			return b
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "PIDFile":
+					e.PIDFile = d.Text()
+				case "ExitAt":
+					e.ExitAt = d.Int(64)
+				case "Limit":
+					e.Limit = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
 
 // SGNElement describes Collect to package sgn.
 func (e *Collect) SGNElement() sgn.Spec {
@@ -106,6 +184,34 @@ func (e *Count) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes Head to package sgn.
+func (e *Head) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Head",
+		Worker:    "testelems-head",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-head",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Run:       e.Run,
+		EncodeConfig: func(b []byte) []byte {
+			b = wire.AppendMapHeader(b, 1)
+			b = wire.AppendString(b, "Limit")
+			b = wire.AppendInt(b, e.Limit)
+			return b
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Limit":
+					e.Limit = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
 // SGNElement describes Scale to package sgn.
 func (e *Scale) SGNElement() sgn.Spec {
 	return sgn.Spec{
@@ -147,6 +253,33 @@ func (e *Scale) SGNElement() sgn.Spec {
 			}
 		},
 	}
+}
+
+// SGNElement describes UntilEOS to package sgn.
+func (e *UntilEOS) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.UntilEOS",
+		Worker:    "testelems-untileos",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-untileos",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Run:       e.Run,
+		EncodeConfig: func(b []byte) []byte {
+			return wire.AppendMapHeader(b, 0)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				d.Skip()
+				d.Skip()
+			}
+		},
+	}
+}
+
+// sgnCodecBytes is the CBOR codec of []byte frames.
+var sgnCodecBytes = sgn.Codec[[]byte]{
+	Encode: func(b []byte, v *[]byte) []byte { return wire.AppendBytes(b, *v) },
+	Decode: func(d *wire.Decoder, v *[]byte) { *v = d.Bytes() },
 }
 
 // sgnCodecInt64 is the CBOR codec of int64 frames.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -161,5 +162,78 @@ func TestAFinishedWorkerIsNotBlamedForAnotherElementsFailure(t *testing.T) {
 				t.Fatalf("Run() = %q, want only %q", err, want)
 			}
 		})
+	}
+}
+
+// A sink that finishes before EOS does not hang its upstream, which keeps
+// sending: frames for a finished element are dropped.
+func TestASinkThatFinishesEarlyDoesNotStallItsUpstream(t *testing.T) {
+	for _, inWorker := range []bool{false, true} {
+		t.Run(fmt.Sprintf("inWorker=%v", inWorker), func(t *testing.T) {
+			src := &testelems.Count{From: 1, To: 100_000}
+			head := &testelems.Head{Limit: 10}
+			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.QueueSize(2))
+			p.Insert("src", src)
+			p.Insert("head", head, where(inWorker)...)
+			sgn.Link(&src.Out, &head.In)
+			if err := p.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// doomedParent runs, in a process of its own, a pipeline that never ends: a
+// source in this process feeding a stuck worker sink, found in dir, that
+// writes its PID to dir/pid. The test kills this process and watches the
+// worker.
+func doomedParent(dir string) {
+	blob := &testelems.Blob{Size: 1, Count: 1 << 62}
+	snk := &testelems.BlobSink{PIDFile: filepath.Join(dir, "pid"), Stuck: true}
+	p := sgn.NewPipeline(sgn.WorkerDir(dir))
+	p.Insert("blob", blob)
+	p.Insert("snk", snk, sgn.InWorker())
+	sgn.Link(&blob.Out, &snk.In)
+	err := p.Run(context.Background())
+	fmt.Fprintln(os.Stderr, "doomed parent: Run returned:", err)
+	os.Exit(1)
+}
+
+// A worker whose parent is killed (SIGKILL: no cleanup runs in the parent)
+// exits by itself and leaves no orphan: its pipe closes, and even an element
+// stuck in a computation that never checks its context is ended after a
+// short grace.
+func TestWorkersDoNotOutliveAKilledParent(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(workerDir, "testelems-blobsink"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "testelems-blobsink"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	parent := exec.Command(os.Args[0], "-test.run=^$")
+	parent.Env = append(os.Environ(), "SGN_TEST_DOOMED_PARENT="+dir)
+	parent.Stderr = os.Stderr
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	for deadline := time.Now().Add(20 * time.Second); pid == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			parent.Process.Kill()
+			t.Fatal("the worker never wrote its PID")
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, "pid"))
+		pid, _ = strconv.Atoi(string(b))
+	}
+	parent.Process.Kill()
+	parent.Wait()
+	// The worker is not our child: all we can do is watch for it to go.
+	for deadline := time.Now().Add(20 * time.Second); processExists(pid); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("worker %d still runs 20s after its parent was killed", pid)
+		}
 	}
 }

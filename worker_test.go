@@ -25,6 +25,9 @@ import (
 var workerDir string
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv("SGN_TEST_DOOMED_PARENT"); dir != "" {
+		doomedParent(dir) // never returns
+	}
 	dir, err := os.MkdirTemp("", "sgn-workers-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/sgn-go/sgn"
 )
@@ -214,7 +215,9 @@ func (b *Blob) New(ctx *sgn.Context) (sgn.Frame[[]byte], error) {
 
 // BlobSink counts the byte slices it receives. With PIDFile set, it writes
 // its process ID there when it starts. It exits the process with status 3 at
-// frame ExitAt, and returns, before EOS, after Limit frames (0: never).
+// frame ExitAt, and returns, before EOS, after Limit frames (0: never). With
+// Stuck set, after its first frame it sleeps forever, deaf to cancellation,
+// as a computation that never checks its context would.
 //
 //sgn:element
 type BlobSink struct {
@@ -222,6 +225,7 @@ type BlobSink struct {
 	PIDFile string
 	ExitAt  int64
 	Limit   int64
+	Stuck   bool
 
 	frames, bytes int64
 }
@@ -243,6 +247,9 @@ func (b *BlobSink) Run(ctx *sgn.Context) error {
 		}
 		b.frames++
 		b.bytes += int64(len(f.Data))
+		for b.Stuck {
+			time.Sleep(time.Hour)
+		}
 		if b.frames == b.ExitAt {
 			fmt.Fprintf(os.Stderr, "blobsink: exiting at %d\n", b.frames)
 			os.Exit(3)

@@ -71,13 +71,15 @@ func (e *BlobSink) SGNElement() sgn.Spec {
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecBytes)},
 		Run:       e.Run,
 		EncodeConfig: func(b []byte) []byte {
-			b = wire.AppendMapHeader(b, 3)
+			b = wire.AppendMapHeader(b, 4)
 			b = wire.AppendString(b, "PIDFile")
 			b = wire.AppendString(b, e.PIDFile)
 			b = wire.AppendString(b, "ExitAt")
 			b = wire.AppendInt(b, e.ExitAt)
 			b = wire.AppendString(b, "Limit")
 			b = wire.AppendInt(b, e.Limit)
+			b = wire.AppendString(b, "Stuck")
+			b = wire.AppendBool(b, e.Stuck)
 			return b
 		},
 		DecodeConfig: func(d *wire.Decoder) {
@@ -90,6 +92,8 @@ func (e *BlobSink) SGNElement() sgn.Spec {
 					e.ExitAt = d.Int(64)
 				case "Limit":
 					e.Limit = d.Int(64)
+				case "Stuck":
+					e.Stuck = d.Bool()
 				default:
 					d.Skip()
 				}

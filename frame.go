@@ -23,6 +23,10 @@ type Frame[T any] struct {
 	Meta map[string]any // optional metadata; must be CBOR-encodable to cross a process boundary
 }
 
+// Metadata that crosses a process boundary is decoded into these Go types:
+// integers as int64, floats as float64, text as string, byte strings as
+// []byte, arrays as []any and maps as map[string]any.
+
 // A Codec encodes and decodes values of one frame or configuration type as
 // CBOR. sgngen generates one for every type that a pad carries; users do not
 // write them.
@@ -32,7 +36,10 @@ type Codec[T any] struct {
 }
 
 var metaDecMode = func() cbor.DecMode {
-	m, err := cbor.DecOptions{DefaultMapType: reflect.TypeFor[map[string]any]()}.DecMode()
+	m, err := cbor.DecOptions{
+		DefaultMapType: reflect.TypeFor[map[string]any](),
+		IntDec:         cbor.IntDecConvertSigned,
+	}.DecMode()
 	if err != nil {
 		panic(err)
 	}

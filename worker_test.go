@@ -329,3 +329,39 @@ func TestWorkerBinaryRunByHandExplainsItself(t *testing.T) {
 		t.Errorf("worker run by hand says:\n%s", out)
 	}
 }
+
+func TestStructFramesAndMetadataCrossWorkers(t *testing.T) {
+	src := &testelems.Count{From: 1, To: 300}
+	desc := &testelems.Describe{Label: "r"}
+	relabel := &testelems.Relabel{Suffix: "+w"}
+	snk := &testelems.Readings{}
+	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.QueueSize(5))
+	p.Insert("src", src)
+	p.Insert("describe", desc, sgn.InWorker())
+	p.Insert("relabel", relabel, sgn.InWorker())
+	p.Insert("snk", snk)
+	sgn.Link(&src.Out, &desc.In)
+	sgn.Link(&desc.Out, &relabel.In)
+	sgn.Link(&relabel.Out, &snk.In)
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := snk.Got()
+	if len(got) != 300 {
+		t.Fatalf("sink got %d frames, want 300", len(got))
+	}
+	for i, f := range got {
+		n := int64(i + 1)
+		want := sgn.Frame[testelems.Reading]{
+			Data: testelems.Reading{Seq: n, Values: []float64{float64(n), float64(n) / 2}, Label: "r+w", Raw: []byte{byte(n)}, Ok: n%2 == 0},
+			EOS:  n == 300,
+			Meta: map[string]any{"seq": n, "pid": f.Meta["pid"]},
+		}
+		if diff := cmp.Diff(want, f); diff != "" {
+			t.Fatalf("frame %d (-want +got):\n%s", i, diff)
+		}
+		if pid, ok := f.Meta["pid"].(int64); !ok || pid == int64(os.Getpid()) {
+			t.Fatalf("frame %d: relabel ran in pid %v, want a worker's", i, f.Meta["pid"])
+		}
+	}
+}

@@ -262,3 +262,65 @@ func (b *BlobSink) Run(ctx *sgn.Context) error {
 
 // Frames returns the number of frames received.
 func (b *BlobSink) Frames() int64 { return b.frames }
+
+// A Reading is a struct frame: it exercises the generated struct codecs
+// across process boundaries.
+type Reading struct {
+	Seq    int64
+	Values []float64
+	Label  string `cbor:"label"`
+	Raw    []byte
+	Ok     bool
+}
+
+// Describe turns each number n into a Reading, with metadata {"seq": n}.
+//
+//sgn:element
+type Describe struct {
+	In    sgn.Sink[int64]     `sgn:"in"`
+	Out   sgn.Source[Reading] `sgn:"out"`
+	Label string
+}
+
+// Process describes one number.
+func (d *Describe) Process(ctx *sgn.Context, f sgn.Frame[int64]) (sgn.Frame[Reading], error) {
+	r := Reading{Seq: f.Data, Values: []float64{float64(f.Data), float64(f.Data) / 2}, Label: d.Label, Raw: []byte{byte(f.Data)}, Ok: f.Data%2 == 0}
+	return sgn.Frame[Reading]{Data: r, Gap: f.Gap, Meta: map[string]any{"seq": f.Data}}, nil
+}
+
+// Relabel appends Suffix to every Reading's label and adds its pid to the
+// metadata, keeping the rest of the frame.
+//
+//sgn:element
+type Relabel struct {
+	In     sgn.Sink[Reading]   `sgn:"in"`
+	Out    sgn.Source[Reading] `sgn:"out"`
+	Suffix string
+}
+
+// Process relabels one Reading.
+func (r *Relabel) Process(ctx *sgn.Context, f sgn.Frame[Reading]) (sgn.Frame[Reading], error) {
+	f.Data.Label += r.Suffix
+	if f.Meta != nil {
+		f.Meta["pid"] = int64(os.Getpid())
+	}
+	return f, nil
+}
+
+// Readings keeps every frame it receives.
+//
+//sgn:element
+type Readings struct {
+	In sgn.Sink[Reading] `sgn:"in"`
+
+	got []sgn.Frame[Reading]
+}
+
+// Consume keeps one frame.
+func (r *Readings) Consume(ctx *sgn.Context, f sgn.Frame[Reading]) error {
+	r.got = append(r.got, f)
+	return nil
+}
+
+// Got returns the frames received, the EOS frame included.
+func (r *Readings) Got() []sgn.Frame[Reading] { return r.got }

@@ -19,7 +19,10 @@ var (
 	_ sgn.Element = (*Collect)(nil)
 	_ sgn.Element = (*Concat)(nil)
 	_ sgn.Element = (*Count)(nil)
+	_ sgn.Element = (*Describe)(nil)
 	_ sgn.Element = (*Head)(nil)
+	_ sgn.Element = (*Readings)(nil)
+	_ sgn.Element = (*Relabel)(nil)
 	_ sgn.Element = (*Scale)(nil)
 	_ sgn.Element = (*UntilEOS)(nil)
 )
@@ -188,6 +191,37 @@ func (e *Count) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes Describe to package sgn.
+func (e *Describe) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Describe",
+		Worker:    "testelems-describe",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-describe",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecReading)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+		EncodeConfig: func(b []byte) []byte {
+			b = wire.AppendMapHeader(b, 1)
+			b = wire.AppendString(b, "Label")
+			b = wire.AppendString(b, e.Label)
+			return b
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Label":
+					e.Label = d.Text()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
 // SGNElement describes Head to package sgn.
 func (e *Head) SGNElement() sgn.Spec {
 	return sgn.Spec{
@@ -208,6 +242,60 @@ func (e *Head) SGNElement() sgn.Spec {
 				switch string(d.Key()) {
 				case "Limit":
 					e.Limit = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes Readings to package sgn.
+func (e *Readings) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Readings",
+		Worker:    "testelems-readings",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-readings",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecReading)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		EncodeConfig: func(b []byte) []byte {
+			return wire.AppendMapHeader(b, 0)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				d.Skip()
+				d.Skip()
+			}
+		},
+	}
+}
+
+// SGNElement describes Relabel to package sgn.
+func (e *Relabel) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Relabel",
+		Worker:    "testelems-relabel",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-relabel",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecReading)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecReading)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+		EncodeConfig: func(b []byte) []byte {
+			b = wire.AppendMapHeader(b, 1)
+			b = wire.AppendString(b, "Suffix")
+			b = wire.AppendString(b, e.Suffix)
+			return b
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Suffix":
+					e.Suffix = d.Text()
 				default:
 					d.Skip()
 				}
@@ -290,4 +378,47 @@ var sgnCodecBytes = sgn.Codec[[]byte]{
 var sgnCodecInt64 = sgn.Codec[int64]{
 	Encode: func(b []byte, v *int64) []byte { return wire.AppendInt(b, *v) },
 	Decode: func(d *wire.Decoder, v *int64) { *v = d.Int(64) },
+}
+
+// sgnCodecReading is the CBOR codec of Reading frames.
+var sgnCodecReading = sgn.Codec[Reading]{
+	Encode: sgnEncodeReading,
+	Decode: sgnDecodeReading,
+}
+
+// sgnEncodeReading appends v as a CBOR map keyed by field name.
+func sgnEncodeReading(b []byte, v *Reading) []byte {
+	b = wire.AppendMapHeader(b, 5)
+	b = wire.AppendString(b, "Seq")
+	b = wire.AppendInt(b, v.Seq)
+	b = wire.AppendString(b, "Values")
+	b = wire.AppendFloat64s(b, v.Values)
+	b = wire.AppendString(b, "label")
+	b = wire.AppendString(b, v.Label)
+	b = wire.AppendString(b, "Raw")
+	b = wire.AppendBytes(b, v.Raw)
+	b = wire.AppendString(b, "Ok")
+	b = wire.AppendBool(b, v.Ok)
+	return b
+}
+
+// sgnDecodeReading sets the fields of v from a CBOR map, skipping keys it does not know.
+func sgnDecodeReading(d *wire.Decoder, v *Reading) {
+	n, _ := d.MapLen()
+	for range n {
+		switch string(d.Key()) {
+		case "Seq":
+			v.Seq = d.Int(64)
+		case "Values":
+			v.Values = wire.Float64s[float64](d)
+		case "label":
+			v.Label = d.Text()
+		case "Raw":
+			v.Raw = d.Bytes()
+		case "Ok":
+			v.Ok = d.Bool()
+		default:
+			d.Skip()
+		}
+	}
 }

@@ -324,3 +324,19 @@ func (r *Readings) Consume(ctx *sgn.Context, f sgn.Frame[Reading]) error {
 
 // Got returns the frames received, the EOS frame included.
 func (r *Readings) Got() []sgn.Frame[Reading] { return r.got }
+
+// Touch passes byte slices through, incrementing the first byte of each.
+//
+//sgn:element
+type Touch struct {
+	In  sgn.Sink[[]byte]   `sgn:"in"`
+	Out sgn.Source[[]byte] `sgn:"out"`
+}
+
+// Process touches one slice.
+func (t *Touch) Process(ctx *sgn.Context, f sgn.Frame[[]byte]) (sgn.Frame[[]byte], error) {
+	if len(f.Data) > 0 {
+		f.Data[0]++
+	}
+	return f, nil
+}

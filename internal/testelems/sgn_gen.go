@@ -24,6 +24,7 @@ var (
 	_ sgn.Element = (*Readings)(nil)
 	_ sgn.Element = (*Relabel)(nil)
 	_ sgn.Element = (*Scale)(nil)
+	_ sgn.Element = (*Touch)(nil)
 	_ sgn.Element = (*UntilEOS)(nil)
 )
 
@@ -342,6 +343,30 @@ func (e *Scale) SGNElement() sgn.Spec {
 				default:
 					d.Skip()
 				}
+			}
+		},
+	}
+}
+
+// SGNElement describes Touch to package sgn.
+func (e *Touch) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Touch",
+		Worker:    "testelems-touch",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-touch",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecBytes)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecBytes)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+		EncodeConfig: func(b []byte) []byte {
+			return wire.AppendMapHeader(b, 0)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				d.Skip()
+				d.Skip()
 			}
 		},
 	}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/sgn-go/sgn/runtime"
-	"github.com/sgn-go/sgn/wire"
 )
 
 // A Pad is a named input or output of an element. Its full name is SGN's
@@ -68,10 +66,6 @@ type Sink[T any] struct {
 	done    chan struct{} // closed when the owning element has finished
 	release func()        // set when a worker's pipe feeds ch: returns a credit
 	eos     bool          // the EOS frame was received
-	cur     Frame[T]      // the frame Wait took, for AppendFrame
-	meta    []byte        // cur's encoded metadata
-	dec     wire.Decoder  // Deliver's decoder
-	in      Frame[T]      // Deliver's frame
 }
 
 // Link connects a source pad to a sink pad: frames sent on from arrive at
@@ -195,8 +189,8 @@ type sinkPad interface {
 	upstream() (first Pad, extra []Pad)
 	open(capacity int)
 	close() // the owning element has finished
-	runtime.Outlet
-	runtime.Inlet
+	outlet() runtime.Outlet
+	inlet() runtime.Inlet
 }
 
 // sourcePad is a Source[T] with T erased.
@@ -204,14 +198,14 @@ type sourcePad interface {
 	Pad
 	downstream() []Pad
 	finish(ctx *Context) error
-	// attach links a new, unowned sink pad with a queue of capacity frames
-	// to p, and returns it. Worker processes attach one to each source pad
-	// to feed the pipe.
-	attach(capacity int) sinkPad
-	// relay returns an unowned sink pad with a queue of capacity frames,
-	// and a function that forwards its frames to p's links until EOS. The
-	// parent feeds a worker's output into it.
-	relay(capacity int) (sinkPad, func(ctx *Context) error)
+	// attach links p to the pipe: what the element sends on p is queued,
+	// up to capacity frames, for the returned outlet. A worker attaches each
+	// of its element's source pads.
+	attach(capacity int) runtime.Outlet
+	// relay returns an inlet with a queue of capacity frames, and a function
+	// that sends its frames on p until EOS. The parent relays a worker's
+	// output to the worker's links this way.
+	relay(capacity int) (runtime.Inlet, func(ctx *Context) error)
 }
 
 func (p *Sink[T]) upstream() (Pad, []Pad) {
@@ -233,81 +227,10 @@ func (p *Sink[T]) open(capacity int) {
 
 func (p *Sink[T]) close() { close(p.done) }
 
-// Wait takes the next frame from the queue, for AppendFrame (runtime.Outlet).
-func (p *Sink[T]) Wait(ctx context.Context) error {
-	var f Frame[T]
-	var ok bool
-	select {
-	case f, ok = <-p.ch:
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-	if !ok {
-		return io.EOF
-	}
-	meta, err := encodeMeta(f.Meta)
-	if err != nil {
-		return fmt.Errorf("%s: %w", p.FullName(), err)
-	}
-	p.cur, p.meta = f, meta
-	return nil
-}
-
-// AppendFrame encodes the frame Wait took (runtime.Outlet).
-func (p *Sink[T]) AppendFrame(b []byte) ([]byte, bool) {
-	b = p.codec.appendFrame(b, &p.cur, p.meta)
-	eos := p.cur.EOS
-	p.cur = Frame[T]{}
-	return b, eos
-}
-
-// SetRelease sets the function Recv calls for each frame taken
-// (runtime.Inlet).
-func (p *Sink[T]) SetRelease(release func()) { p.release = release }
-
-// Deliver decodes a frame from the pipe into the queue (runtime.Inlet).
-func (p *Sink[T]) Deliver(body []byte) error {
-	if err := p.codec.decodeFrame(&p.dec, body, &p.in); err != nil {
-		return fmt.Errorf("%s: %w", p.FullName(), err)
-	}
-	select {
-	case p.ch <- p.in:
-		return nil
-	default:
-		return fmt.Errorf("%s: %w: frame beyond the credit window", p.FullName(), runtime.ErrProtocol)
-	}
-}
-
 func (p *Source[T]) downstream() []Pad {
 	out := make([]Pad, len(p.to))
 	for i, s := range p.to {
 		out[i] = s
 	}
 	return out
-}
-
-func (p *Source[T]) attach(capacity int) sinkPad {
-	s := &Sink[T]{padBase: padBase{name: p.name, kind: "snk", node: p.node}, codec: p.codec}
-	s.open(capacity)
-	Link(p, s)
-	return s
-}
-
-func (p *Source[T]) relay(capacity int) (sinkPad, func(*Context) error) {
-	s := &Sink[T]{padBase: padBase{name: p.name, kind: "src", node: p.node}, codec: p.codec}
-	s.open(capacity)
-	return s, func(ctx *Context) error {
-		for {
-			f, err := s.Recv(ctx)
-			if err != nil {
-				return err
-			}
-			if err := p.Send(ctx, f); err != nil {
-				return err
-			}
-			if f.EOS {
-				return nil
-			}
-		}
-	}
 }

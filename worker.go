@@ -60,7 +60,7 @@ func (p *Pipeline) runWorker(ctx *Context, n *node, path string) error {
 		StopTimeout: p.stopTimeout,
 	}
 	for _, pad := range n.spec.Sinks {
-		w.Outlets = append(w.Outlets, pad.(sinkPad))
+		w.Outlets = append(w.Outlets, pad.(sinkPad).outlet())
 	}
 	relayCtx, cancel := context.WithCancelCause(ctx.Context)
 	defer cancel(nil)
@@ -126,7 +126,7 @@ func bindWorker(e Element, h runtime.Hello) (*runtime.Binding, error) {
 	for _, pad := range spec.Sinks {
 		pad.base().node = n
 		pad.(sinkPad).open(h.Window)
-		b.Inlets = append(b.Inlets, pad.(sinkPad))
+		b.Inlets = append(b.Inlets, pad.(sinkPad).inlet())
 	}
 	for _, pad := range spec.Sources {
 		pad.base().node = n

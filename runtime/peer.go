@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 
@@ -88,11 +89,16 @@ func (p *peer) consumed(i int) {
 	p.w.end(b)
 }
 
-// pump sends outlet i's frames until it has sent EOS.
+// pump sends outlet i's frames until it has sent EOS. An error of the
+// outlet's own (not io.EOF, not the context's) comes back as an
+// *outletError; any other error is the writer's: the pipe is gone.
 func (p *peer) pump(ctx context.Context, i int) error {
 	o, c := p.outlets[i], p.credits[i]
 	for {
 		if err := o.Wait(ctx); err != nil {
+			if err != io.EOF && ctx.Err() == nil {
+				return &outletError{Err: err}
+			}
 			return err
 		}
 		if err := c.take(ctx); err != nil {
@@ -137,6 +143,13 @@ func (p *peer) handleData(typ byte, body []byte) (bool, error) {
 	}
 	return false, nil
 }
+
+// An outletError is a frame that could not be sent because of the frame
+// itself (its metadata does not encode, say), not because of the pipe.
+type outletError struct{ Err error }
+
+func (e *outletError) Error() string { return e.Err.Error() }
+func (e *outletError) Unwrap() error { return e.Err }
 
 // credit counts the frames an outlet may still send.
 type credit struct {

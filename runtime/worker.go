@@ -179,8 +179,12 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 	defer cancel(nil)
 	for i := range p.outlets {
 		wg.Go(func() {
-			if err := p.pump(ctx, i); err != nil && !errors.Is(err, io.EOF) && ctx.Err() == nil {
-				cancel(fmt.Errorf("sending to worker: %w", err))
+			// A failed write means the worker is gone or going: the
+			// reader's EOF and the exit status will tell why. Only a
+			// frame that cannot be sent at all fails the run from here.
+			var oe *outletError
+			if err := p.pump(ctx, i); errors.As(err, &oe) {
+				cancel(oe.Err)
 			}
 		})
 	}

@@ -43,6 +43,12 @@
 //
 // Full pad names follow SGN: "element:src:pad" and "element:snk:pad".
 //
+// [Pipeline.RequestEOS] asks every source to end its stream, so that the
+// pipeline drains and ends normally; sources with a New method do so by
+// themselves, others watch [Context.EOSRequested]. With [HandleSignals], the
+// first Ctrl+C (SIGINT) or SIGTERM does this, and the second stops the
+// pipeline at once.
+//
 // # Workers
 //
 // An element inserted with InWorker runs in its worker binary, found next to

@@ -47,7 +47,15 @@ type Context struct {
 	context.Context
 	element  string
 	inWorker bool
+	eos      <-chan struct{}
 }
+
+// EOSRequested returns a channel that is closed when the pipeline asks its
+// sources to end their streams: on Ctrl+C (see HandleSignals) or
+// Pipeline.RequestEOS. A source then sends its last frame, with EOS set.
+// RunSource does this for a New method; an element with its own Run
+// selects on this channel.
+func (c *Context) EOSRequested() <-chan struct{} { return c.eos }
 
 // Element returns the element's name in the pipeline.
 func (c *Context) Element() string { return c.element }
@@ -63,9 +71,15 @@ type Starter interface {
 
 // RunSource is the loop behind an element with one source pad and a method
 // New(ctx) (Frame[T], error): it sends what New returns until a frame
-// carries EOS.
+// carries EOS. When the pipeline requests EOS, it stops calling New and
+// sends an empty EOS frame (a gap) instead.
 func RunSource[T any](ctx *Context, out *Source[T], next func(*Context) (Frame[T], error)) error {
 	for {
+		select {
+		case <-ctx.eos:
+			return out.Send(ctx, Frame[T]{EOS: true, Gap: true})
+		default:
+		}
 		f, err := next(ctx)
 		if err != nil {
 			return err

@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/sgn-go/sgn/runtime"
 )
 
 // DefaultQueueSize is the number of frames that may be in flight on one link
@@ -21,9 +26,15 @@ type Pipeline struct {
 	errs   []error // insertion mistakes, reported by Check
 	ran    bool
 
-	queueSize   int
-	workerDir   string
-	stopTimeout time.Duration
+	mu           sync.Mutex
+	eos          chan struct{}     // closed by RequestEOS
+	eosRequested bool              // under mu
+	workers      []*runtime.Worker // running, under mu
+
+	queueSize     int
+	workerDir     string
+	stopTimeout   time.Duration
+	handleSignals bool
 }
 
 // node is an inserted element.
@@ -51,9 +62,20 @@ func WorkerDir(dir string) PipelineOption { return func(p *Pipeline) { p.workerD
 // before it is killed. The default is runtime.DefaultStopTimeout.
 func StopTimeout(d time.Duration) PipelineOption { return func(p *Pipeline) { p.stopTimeout = d } }
 
+// HandleSignals makes Run handle SIGINT (Ctrl+C) and SIGTERM as SGN does:
+// the first asks the sources to end their streams (RequestEOS), so the
+// pipeline drains and ends normally; the second stops it at once, and Run
+// returns ErrInterrupted. Workers ignore SIGINT either way: the pipeline
+// decides. The signals' previous handling is restored when Run returns.
+func HandleSignals() PipelineOption { return func(p *Pipeline) { p.handleSignals = true } }
+
+// ErrInterrupted is what Run returns when a second SIGINT or SIGTERM stopped
+// the pipeline (see HandleSignals).
+var ErrInterrupted = errors.New("sgn: interrupted: a second SIGINT or SIGTERM stopped the pipeline")
+
 // NewPipeline returns an empty pipeline.
 func NewPipeline(opts ...PipelineOption) *Pipeline {
-	p := &Pipeline{byName: map[string]*node{}, queueSize: DefaultQueueSize}
+	p := &Pipeline{byName: map[string]*node{}, queueSize: DefaultQueueSize, eos: make(chan struct{})}
 	for _, o := range opts {
 		o(p)
 	}
@@ -171,6 +193,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	if p.handleSignals {
+		stop := p.onSignals(cancel)
+		defer stop()
+	}
 	var (
 		wg          sync.WaitGroup
 		mu          sync.Mutex
@@ -179,7 +205,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	)
 	for _, n := range p.nodes {
 		wg.Go(func() {
-			c := &Context{Context: ctx, element: n.name}
+			c := &Context{Context: ctx, element: n.name, eos: p.eos}
 			var err error
 			if n.inWorker {
 				err = p.runWorker(c, n, workers[n])
@@ -211,4 +237,61 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return context.Cause(ctx) // the caller's cancellation
 	}
 	return nil
+}
+
+// RequestEOS asks every source to end its stream: each sends a last frame
+// with EOS set, and the pipeline drains and ends as usual. It may be called
+// from any goroutine, before or during Run, any number of times. Sources
+// written with New do this by themselves; see Context.EOSRequested for the
+// others.
+func (p *Pipeline) RequestEOS() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.eosRequested {
+		return
+	}
+	p.eosRequested = true
+	close(p.eos)
+	for _, w := range p.workers {
+		w.RequestEOS()
+	}
+}
+
+// addWorker registers a running worker, so that RequestEOS reaches it.
+func (p *Pipeline) addWorker(w *runtime.Worker) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.workers = append(p.workers, w)
+	if p.eosRequested {
+		w.RequestEOS()
+	}
+}
+
+// onSignals turns the first SIGINT or SIGTERM into RequestEOS and the second
+// into cancel(ErrInterrupted), until the returned function is called.
+func (p *Pipeline) onSignals(cancel context.CancelCauseFunc) (stop func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for n := 1; ; n++ {
+			select {
+			case <-sigs:
+			case <-done:
+				return
+			}
+			if n == 1 {
+				p.RequestEOS()
+				continue
+			}
+			cancel(ErrInterrupted)
+			return
+		}
+	})
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+		wg.Wait()
+	}
 }

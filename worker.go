@@ -62,9 +62,10 @@ func (p *Pipeline) runWorker(ctx *Context, n *node, path string) error {
 	for _, pad := range n.spec.Sinks {
 		w.Outlets = append(w.Outlets, pad.(sinkPad).outlet())
 	}
+	p.addWorker(w)
 	relayCtx, cancel := context.WithCancelCause(ctx.Context)
 	defer cancel(nil)
-	rc := &Context{Context: relayCtx, element: n.name}
+	rc := &Context{Context: relayCtx, element: n.name, eos: ctx.eos}
 	var relays sync.WaitGroup
 	var relayErr error
 	var once sync.Once
@@ -122,7 +123,12 @@ func bindWorker(e Element, h runtime.Hello) (*runtime.Binding, error) {
 		return nil, fmt.Errorf("decoding the configuration of %s: %w", spec.Type, err)
 	}
 	n := &node{name: h.Element, elem: e, spec: spec, inWorker: true}
-	b := &runtime.Binding{}
+	eos := make(chan struct{})
+	var eosOnce sync.Once
+	b := &runtime.Binding{RequestEOS: func() { eosOnce.Do(func() { close(eos) }) }}
+	if h.EOS {
+		b.RequestEOS()
+	}
 	for _, pad := range spec.Sinks {
 		pad.base().node = n
 		pad.(sinkPad).open(h.Window)
@@ -133,7 +139,7 @@ func bindWorker(e Element, h runtime.Hello) (*runtime.Binding, error) {
 		b.Outlets = append(b.Outlets, pad.(sourcePad).attach(h.Window))
 	}
 	b.Run = func(ctx context.Context) error {
-		err := runElement(&Context{Context: ctx, element: h.Element, inWorker: true}, e, &spec)
+		err := runElement(&Context{Context: ctx, element: h.Element, inWorker: true, eos: eos}, e, &spec)
 		var pe *PanicError
 		if errors.As(err, &pe) {
 			fmt.Fprintf(os.Stderr, "%s: %v\n%s", h.Element, pe.Value, pe.Stack)

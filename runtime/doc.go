@@ -28,6 +28,7 @@
 //	ready    worker → parent  Ready: protocol version, process ID
 //	frame    both ways        CBOR sequence: pad index, flags, data[, metadata]
 //	credit   both ways        CBOR sequence: pad index, frames
+//	eos      parent → worker  (empty) sources should end their streams (Ctrl+C)
 //	stop     parent → worker  (empty) end now; pending frames are dropped
 //	done     worker → parent  (empty) the element returned and all its output was sent
 //	error    worker → parent  ErrorReport: the element's error or panic

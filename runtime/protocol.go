@@ -24,11 +24,12 @@ const (
 	msgStop   byte = 5
 	msgDone   byte = 6
 	msgError  byte = 7
+	msgEOS    byte = 8
 )
 
 var msgNames = map[byte]string{
 	msgHello: "hello", msgReady: "ready", msgFrame: "frame", msgCredit: "credit",
-	msgStop: "stop", msgDone: "done", msgError: "error",
+	msgStop: "stop", msgDone: "done", msgError: "error", msgEOS: "eos",
 }
 
 // maxMessage bounds one message, so that a corrupt length cannot make the
@@ -50,6 +51,7 @@ type Hello struct {
 	Sinks   []string `cbor:"sinks"`   // sink pad names, in wire order
 	Sources []string `cbor:"sources"` // source pad names, in wire order
 	Window  int      `cbor:"window"`  // frames in flight per pad
+	EOS     bool     `cbor:"eos"`     // EOS was requested before the worker started
 }
 
 // Ready is the worker's answer to Hello.

@@ -20,6 +20,9 @@ type Binding struct {
 	// Run runs the element until it is done. When it returns nil, every
 	// outlet must have made its EOS frame ready.
 	Run func(ctx context.Context) error
+	// RequestEOS is called when the parent asks sources to end their
+	// streams. It may be called more than once.
+	RequestEOS func()
 }
 
 // Exit codes of a worker process.
@@ -84,7 +87,7 @@ func serve(in io.Reader, out io.Writer, setup func(Hello) (*Binding, error)) (in
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	go func() {
-		err := readParent(p)
+		err := readParent(p, b.RequestEOS)
 		if err == nil {
 			err = errParentGone
 		}
@@ -157,7 +160,7 @@ var errStopped = errors.New("stopped by the pipeline")
 
 // readParent handles the parent's messages until it closes its pipe or
 // says stop.
-func readParent(p *peer) error {
+func readParent(p *peer, requestEOS func()) error {
 	for {
 		typ, body, err := p.r.next()
 		if err != nil {
@@ -175,6 +178,8 @@ func readParent(p *peer) error {
 		switch typ {
 		case msgStop:
 			return errStopped
+		case msgEOS:
+			requestEOS()
 		default:
 			return fmt.Errorf("%w: unexpected %s message from the parent", ErrProtocol, msgNames[typ])
 		}

@@ -34,6 +34,10 @@ type Worker struct {
 	// Started, if not nil, is called with the worker's process ID once it
 	// has answered the handshake.
 	Started func(pid int)
+
+	mu      sync.Mutex
+	session *session // while Run runs, after the hello
+	eos     bool     // RequestEOS was called
 }
 
 // A WorkerError reports a worker that failed: its element returned an error
@@ -118,6 +122,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		pid:    cmd.Process.Pid,
 	}
 	cancelled := s.run(ctx, exited, cmd.Process)
+	w.withdraw()
 	parentW.Close()
 	parentR.Close()
 	<-exited
@@ -125,6 +130,35 @@ func (w *Worker) Run(ctx context.Context) error {
 		return cancelled
 	}
 	return s.verdict(cmd.ProcessState, tail)
+}
+
+// RequestEOS asks the worker's element to end its streams, as the pipeline
+// does on Ctrl+C. If the worker has not started yet, it is asked as soon as
+// it has.
+func (w *Worker) RequestEOS() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.eos = true
+	if w.session != nil {
+		w.session.peer.w.send(msgEOS, nil) // never waits; fails only if the worker is ending anyway
+	}
+}
+
+// greet sends s's hello, carrying an EOS request made before it, and makes
+// s the session that later requests go to.
+func (w *Worker) greet(s *session, hello Hello) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	hello.EOS = w.eos
+	s.peer.w.send(msgHello, marshal(hello)) // a failure shows as the worker's end
+	w.session = s
+}
+
+// withdraw ends the session's time as the one requests go to.
+func (w *Worker) withdraw() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.session = nil
 }
 
 // verdict judges a worker that ran to its end (it was not stopped): what it
@@ -171,7 +205,7 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 	hello := s.Hello
 	hello.Version = ProtocolVersion
 	hello.Element = s.Element
-	p.w.send(msgHello, marshal(hello)) // a failure shows as the worker's end
+	s.greet(s, hello)
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup

@@ -24,7 +24,8 @@ func main() {
 	transform := &numbers.Square{}
 	sink := &numbers.Logger{}
 
-	p := sgn.NewPipeline()
+	p := sgn.NewPipeline(sgn.HandleSignals()) // Ctrl+C: EOS, then stop
+
 	p.Insert("source", source)
 	p.Insert("transform", transform, sgn.InWorker())
 	p.Insert("sink", sink, sgn.InWorker())

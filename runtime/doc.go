@@ -36,6 +36,14 @@
 // Frames travel in batches: every pad's frames are appended to one buffer, and
 // a single writer goroutine writes whatever has accumulated whenever the pipe
 // is ready, so an idle link sends at once and a busy link sends large writes.
+// Each frame is its own message rather than an entry in a batch message:
+// batching happens at the write, which costs the same syscalls and keeps the
+// reader simple.
+//
+// There is no shutdown message. An orderly shutdown is EOS flowing through
+// the pads: the element drains what is queued and ends after its last input
+// frame; eos asks the worker's sources to start one. stop is the hard stop,
+// after which the parent kills a worker that has not exited in time.
 //
 // # Flow control
 //

@@ -38,16 +38,22 @@
 // refused. An element needs at least one pad, cannot be generic, and cannot
 // live in package main (a worker main must import it).
 //
-// Spec.Run comes from the first of these methods that applies (on a pointer
-// or a value receiver):
+// Spec.Run comes from the first of these methods that applies:
 //
 //	Run(ctx *sgn.Context) error                                 any pads
 //	New(ctx *sgn.Context) (sgn.Frame[T], error)                 one source pad, no sink pad: sgn.RunSource
 //	Process(ctx *sgn.Context, f sgn.Frame[T]) (sgn.Frame[U], error)  one sink pad, one source pad: sgn.RunTransform
 //	Consume(ctx *sgn.Context, f sgn.Frame[T]) error             one sink pad, no source pad: sgn.RunSink
 //
-// An element without a matching method, or with one of the wrong type, is
-// reported at its declaration with the exact signature to write.
+// Run must have a pointer receiver: it uses the element's pads, which must
+// not be copied. New, Process and Consume may have a value receiver; the
+// copy of the element they then work on is made when the element starts
+// running, after its configuration is set, so it has the configuration,
+// but what the method changes in it is lost.
+//
+// An element without a matching method, or with one of the wrong type or
+// receiver, is reported at its declaration with the exact signature to
+// write.
 //
 // # Types
 //

@@ -24,8 +24,12 @@ func (a *analyser) runMethod(info *pkgInfo, pos token.Pos, named *types.Named, e
 	const runSig = "Run(ctx *sgn.Context) error"
 
 	if sig := signature("Run"); sig != nil {
-		if !isSig(sig, nil, nil) {
+		switch {
+		case !isSig(sig, nil, nil):
 			a.errorf(pos, "%s: method Run has type %s; want %s", e.name, info.types.typeString(sig), runSig)
+			return ""
+		case !pointerReceiver(sig):
+			a.errorf(pos, "%s: method Run has a value receiver; declare it on *%s: Run uses the element's pads, which must not be copied", e.name, e.name)
 			return ""
 		}
 		return "Run"
@@ -58,6 +62,12 @@ func (a *analyser) runMethod(info *pkgInfo, pos token.Pos, named *types.Named, e
 		return ""
 	}
 	return method
+}
+
+// pointerReceiver reports whether sig is a method's on a pointer receiver.
+func pointerReceiver(sig *types.Signature) bool {
+	_, ok := sig.Recv().Type().(*types.Pointer)
+	return ok
 }
 
 // isSig reports whether sig is func(*sgn.Context[, sgn.Frame[in]]) followed

@@ -107,7 +107,9 @@
 //
 // Generated files that no longer have an element are removed: the worker
 // main of a deleted element, and the sgn_gen.go and worker mains of a
-// package left without elements. Only files that start with Header are
+// package left without elements, or without any file but them (for a
+// pattern with "...", such a directory is found by listing the packages
+// once more without the sgngen tag). Only files that start with Header are
 // ever removed.
 //
 // # Diagnostics

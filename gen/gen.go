@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"go/token"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -83,6 +84,11 @@ func load(dir string, patterns []string) ([]*packages.Package, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sgngen: listing %s: %w", strings.Join(patterns, " "), err)
 	}
+	orphans, err := orphans(dir, patterns, pkgs)
+	if err != nil {
+		return nil, err
+	}
+	pkgs = append(pkgs, orphans...)
 	var paths []string
 	for _, p := range pkgs {
 		if mentionsDirective(p.GoFiles) {
@@ -108,6 +114,45 @@ func load(dir string, patterns []string) ([]*packages.Package, error) {
 		}
 	}
 	return pkgs, nil
+}
+
+// orphans returns the packages that match a pattern with "..." only
+// without BuildTag, as listed without it: directories whose only Go file
+// is a generated sgn_gen.go, left behind when the package's own files were
+// deleted. Listed with BuildTag, such a directory has no Go files, and a
+// "..." pattern leaves it out; its generated files have to go all the
+// same.
+func orphans(dir string, patterns []string, tagged []*packages.Package) ([]*packages.Package, error) {
+	if !slices.ContainsFunc(patterns, func(p string) bool { return strings.Contains(p, "...") }) {
+		return nil, nil // a named directory is listed, with its ignored files
+	}
+	cfg := &packages.Config{Mode: packages.NeedName | packages.NeedFiles, Dir: dir}
+	all, err := packages.Load(cfg, patterns...)
+	if err != nil {
+		return nil, fmt.Errorf("sgngen: listing %s: %w", strings.Join(patterns, " "), err)
+	}
+	listed := map[string]bool{}
+	for _, p := range tagged {
+		listed[p.PkgPath] = true
+	}
+	var orphans []*packages.Package
+	for _, p := range all {
+		if !listed[p.PkgPath] && slices.Contains(p.GoFiles, filepath.Join(p.Dir, ElementFile)) {
+			orphans = append(orphans, p)
+			listed[p.PkgPath] = true
+		}
+	}
+	// Worker mains whose package directory has no Go files left at all.
+	for _, p := range tagged {
+		workers, worker := path.Split(p.PkgPath)
+		pkgPath, ok := strings.CutSuffix(workers, "/"+WorkerDir+"/")
+		if !ok || listed[pkgPath] || filepath.Base(filepath.Dir(p.Dir)) != WorkerDir || worker == "" {
+			continue
+		}
+		orphans = append(orphans, &packages.Package{PkgPath: pkgPath, Dir: filepath.Dir(filepath.Dir(p.Dir))})
+		listed[pkgPath] = true
+	}
+	return orphans, nil
 }
 
 // mentionsDirective reports whether any of files has a line that is the
@@ -169,8 +214,8 @@ func generate(dir string, pkgs []*packages.Package) ([]File, error) {
 // whether the package can be analysed. Type errors do not count: the package
 // may use declarations that only its (excluded) generated file has.
 func (a *analyser) loadErrors(pkg *packages.Package) bool {
-	if pkg.Types == nil && (len(pkg.GoFiles) > 0 || slices.Contains(pkg.IgnoredFiles, filepath.Join(pkg.Dir, ElementFile))) {
-		return true // no elements; only listed
+	if pkg.Types == nil && (len(pkg.GoFiles) > 0 || len(pkg.Errors) == 0 || slices.Contains(pkg.IgnoredFiles, filepath.Join(pkg.Dir, ElementFile))) {
+		return true // no elements; only listed, or only its generated files are left
 	}
 	ok := true
 	for _, e := range pkg.Errors {

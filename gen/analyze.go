@@ -20,8 +20,9 @@ const directive = "//sgn:element"
 
 // An element is a struct type marked //sgn:element, analysed.
 type element struct {
-	name    string // the Go type name
-	worker  string // the worker binary's name: <pkgname>-<lowercased type name>
+	name    string         // the Go type name
+	pos     token.Position // of the type name, relative as in diagnostics
+	worker  string         // the worker binary's name: <pkgname>-<lowercased type name>
 	sinks   []*pad
 	sources []*pad
 	config  []*field // exported fields that are not pads
@@ -153,7 +154,7 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 		a.errorf(ts.Pos(), "%s: an element cannot be generic", name)
 		return nil
 	}
-	e := &element{name: name, worker: info.pkg.Name + "-" + strings.ToLower(name)}
+	e := &element{name: name, pos: a.position(ts.Pos()), worker: info.pkg.Name + "-" + strings.ToLower(name)}
 	ok = true
 	padFields := 0
 	names := map[string]map[string]string{"sink": {}, "source": {}} // pad name → field

@@ -101,6 +101,15 @@
 //     its own process. go build -o bin/ ./... puts it next to the pipeline's
 //     binary, where package sgn looks for it.
 //
+// Worker names must therefore be unique among the binaries built into one
+// directory, yet two packages of one name (x/elems and y/elems) with
+// elements of one type name (Square) give the same name, elems-square.
+// Generate reports each element of such a pair; rename a type or a
+// package. It can only see the packages of one run: a //go:generate line
+// runs sgngen on its own package, so run sgngen check ./... (or generate
+// ./...) at the module's root, in CI, to compare all of them. Worker
+// binaries of other modules built into the same directory are not checked.
+//
 // Every file starts with [Header], is gofmt'd, and is the same bytes for
 // the same input, whatever the order of files and packages. Imports are
 // named by the names the packages declare.

@@ -179,6 +179,7 @@ func generate(dir string, pkgs []*packages.Package) ([]File, error) {
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].PkgPath < pkgs[j].PkgPath })
 	a := &analyser{dir: dir}
 	var files []File
+	var infos []*pkgInfo
 	for i, pkg := range pkgs {
 		if i > 0 && pkg.PkgPath == pkgs[i-1].PkgPath {
 			continue
@@ -201,12 +202,46 @@ func generate(dir string, pkgs []*packages.Package) ([]File, error) {
 			return nil, err
 		}
 		files = append(files, fs...)
+		infos = append(infos, info)
 	}
+	a.workerCollisions(infos)
 	if len(a.diags) > 0 {
 		return nil, errors.Join(a.diags...)
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, nil
+}
+
+// workerCollisions reports, at each of them, elements of different
+// packages whose worker binaries have the same name: go build -o bin/ would
+// keep only one.
+func (a *analyser) workerCollisions(infos []*pkgInfo) {
+	type owner struct {
+		pkg string
+		e   *element
+	}
+	byWorker := map[string][]owner{}
+	for _, info := range infos {
+		for _, e := range info.elements {
+			byWorker[e.worker] = append(byWorker[e.worker], owner{info.pkg.PkgPath, e})
+		}
+	}
+	for _, info := range infos {
+		for _, e := range info.elements {
+			var others []string
+			for _, o := range byWorker[e.worker] {
+				if o.e != e {
+					others = append(others, o.pkg+"."+o.e.name)
+				}
+			}
+			if len(others) == 0 {
+				continue
+			}
+			a.diags = append(a.diags, &Diagnostic{Pos: e.pos, Msg: fmt.Sprintf(
+				"sgn: %s: its worker binary is named %s, as is the worker of %s: rename one of the types or packages (a worker is named <package name>-<lowercased type name>)",
+				e.name, e.worker, strings.Join(others, " and "))})
+		}
+	}
 }
 
 // loadErrors reports the errors that stop a package from being analysed:

@@ -66,6 +66,9 @@
 //     these types;
 //   - named types whose underlying type is one of these.
 //
+// A named type of another package must be exported, even as the type of a
+// field of an exported struct: the generated code names it.
+//
 // Anything else is reported with the path to the field at fault: maps,
 // pointers, interfaces, channels, functions, arrays, complex numbers,
 // anonymous structs, recursive types, generic types, slices of a named byte

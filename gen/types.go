@@ -133,6 +133,9 @@ func (s *typeSet) analyse(t types.Type) (*codecType, error) {
 		if n.TypeArgs().Len() > 0 {
 			return nil, s.hasNoCodec(t, "generic types are not supported")
 		}
+		if p := n.Obj().Pkg(); p != nil && p != s.pkg && !n.Obj().Exported() {
+			return nil, s.hasNoCodec(t, "package "+p.Name()+" does not export it, and generated code has to name it")
+		}
 	}
 	switch u := t.Underlying().(type) {
 	case *types.Basic:

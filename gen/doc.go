@@ -115,7 +115,10 @@
 //
 // Every file starts with [Header], is gofmt'd, and is the same bytes for
 // the same input, whatever the order of files and packages. Imports are
-// named by the names the packages declare.
+// named by the names the packages declare, with a number added (wire1,
+// geo1) where that name is taken: by a package-level declaration of the
+// element's package (a type named wire), by a name the generated code
+// declares (b, d, e, n, v, ...), or by another import of the same name.
 //
 // Generated files that no longer have an element are removed: the worker
 // main of a deleted element, and the sgn_gen.go and worker mains of a

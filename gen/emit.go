@@ -48,21 +48,52 @@ func newEmitter(info *pkgInfo) *emitter {
 	return g
 }
 
-// newFile starts a jennifer file for package path/name. Every import is
-// named explicitly, by the name the package declares (never a name guessed
-// from its path).
-func (g *emitter) newFile(path, name string) *jen.File {
+// newFile starts a jennifer file for package path/name, in which the names
+// taken are declared at package level. Every import is named explicitly:
+// by the name the package declares (never a name guessed from its path),
+// followed by a number if that name is taken, by a declaration, by a name
+// the generated code uses, or by an import named first. sgn and wire are
+// named first, then the element's package, then the others by path.
+func (g *emitter) newFile(path, name string, taken []string) *jen.File {
 	f := jen.NewFilePathName(path, name)
-	f.ImportAlias(sgnPath, "sgn")
-	f.ImportAlias(wirePath, "wire")
-	f.ImportAlias(g.info.pkg.PkgPath, g.info.pkg.Name)
+	used := map[string]bool{}
+	for _, n := range taken {
+		used[n] = true
+	}
+	for _, n := range types.Universe.Names() {
+		used[n] = true
+	}
+	for _, n := range localNames {
+		used[n] = true
+	}
+	imports := [][2]string{{sgnPath, "sgn"}, {wirePath, "wire"}, {g.info.pkg.PkgPath, g.info.pkg.Name}}
+	var others [][2]string
 	for _, c := range g.info.types.types {
 		if n, ok := c.typ.(*types.Named); ok && n.Obj().Pkg() != nil {
-			f.ImportAlias(n.Obj().Pkg().Path(), n.Obj().Pkg().Name())
+			others = append(others, [2]string{n.Obj().Pkg().Path(), n.Obj().Pkg().Name()})
 		}
+	}
+	sort.Slice(others, func(i, j int) bool { return others[i][0] < others[j][0] })
+	named := map[string]bool{path: true} // the file's own package is not imported
+	for _, imp := range append(imports, others...) {
+		if named[imp[0]] {
+			continue
+		}
+		named[imp[0]] = true
+		alias := imp[1]
+		for i := 1; used[alias]; i++ {
+			alias = fmt.Sprintf("%s%d", imp[1], i)
+		}
+		used[alias] = true
+		f.ImportAlias(imp[0], alias)
 	}
 	return f
 }
+
+// localNames are the names that generated functions declare (receivers,
+// parameters, variables, the first loop indexes): an import of one of these names
+// would be hidden by them.
+var localNames = []string{"b", "ctx", "d", "e", "i", "j", "k", "n", "ok", "v"}
 
 // render renders f after header and formats it. A formatting error, which
 // would be sgngen's fault, quotes the source with line numbers.
@@ -87,7 +118,7 @@ func render(f *jen.File, header string) ([]byte, error) {
 // elementFile returns the content of the package's sgn_gen.go.
 func (g *emitter) elementFile() ([]byte, error) {
 	info := g.info
-	f := g.newFile(info.pkg.PkgPath, info.pkg.Name)
+	f := g.newFile(info.pkg.PkgPath, info.pkg.Name, info.pkg.Types.Scope().Names())
 
 	f.Comment("This file needs a compatible version of package sgn. If the line below")
 	f.Comment("does not compile, regenerate it with go generate.")
@@ -441,7 +472,7 @@ func addr(v string) string {
 // workerFile returns the content of e's worker main.
 func (g *emitter) workerFile(e *element) ([]byte, error) {
 	pkg := g.info.pkg
-	f := g.newFile(pkg.PkgPath+"/"+WorkerDir+"/"+e.worker, "main")
+	f := g.newFile(pkg.PkgPath+"/"+WorkerDir+"/"+e.worker, "main", []string{"main"})
 	f.PackageComment(fmt.Sprintf("Command %s is the worker binary of %s.%s: a pipeline starts", e.worker, pkg.Name, e.name))
 	f.PackageComment("it to run the element in its own process.")
 	f.Func().Id("main").Params().Block(

@@ -57,7 +57,7 @@ func (a *analyser) errorf(pos token.Pos, format string, args ...any) {
 
 // analysePackage finds the elements of pkg and checks them.
 func (a *analyser) analysePackage(pkg *packages.Package) *pkgInfo {
-	info := &pkgInfo{pkg: pkg, types: newTypeSet(pkg.Types)}
+	info := &pkgInfo{pkg: pkg, types: newTypeSet(pkg.Types, pkg.Fset, pkg.TypeErrors)}
 	specs := elementSpecs(pkg)
 	if len(specs) > 0 && pkg.Name == "main" {
 		for _, ts := range specs {
@@ -157,10 +157,24 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 	e := &element{name: name, pos: a.position(ts.Pos()), worker: info.pkg.Name + "-" + strings.ToLower(name)}
 	ok = true
 	padFields := 0
+	broken := false                        // a field's type does not compile: perhaps a pad's
+	fieldTypes := map[token.Pos]ast.Expr{} // by the position of the field's name
+	if st, isStruct := ts.Type.(*ast.StructType); isStruct {
+		for _, fl := range st.Fields.List {
+			for _, n := range fl.Names {
+				fieldTypes[n.Pos()] = fl.Type
+			}
+		}
+	}
 	names := map[string]map[string]string{"sink": {}, "source": {}} // pad name → field
 	keys := map[string]string{}                                     // config key → field
 	for i := range st.NumFields() {
 		f := st.Field(i)
+		if isInvalid(f.Type()) {
+			a.typeErrors(info.pkg, f.Pos(), fieldTypes[f.Pos()], "field "+f.Name())
+			ok, broken = false, true
+			continue
+		}
 		dir, frame := padType(f.Type())
 		switch {
 		case dir != "":
@@ -202,7 +216,7 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 			e.config = append(e.config, c)
 		}
 	}
-	if padFields == 0 {
+	if padFields == 0 && !broken {
 		a.errorf(ts.Pos(), "%s: an element needs at least one pad: a field of type sgn.Sink[T] or sgn.Source[T] with an sgn:\"name\" tag", name)
 		return nil
 	}
@@ -213,6 +227,62 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 		return nil
 	}
 	return e
+}
+
+// typeErrors reports the type errors of pkg within expr, the type of what
+// (a field or a method) declared at pos, where they are; or, if there are
+// none there, that the type at pos does not compile. The package's type
+// errors are otherwise ignored (see load), but one in the type of an
+// element's field or method is the user's and would only be reported as
+// the confusing consequences of an invalid type.
+func (a *analyser) typeErrors(pkg *packages.Package, pos token.Pos, expr ast.Node, what string) {
+	found := false
+	for _, err := range pkg.TypeErrors {
+		if expr != nil && expr.Pos() <= err.Pos && err.Pos < expr.End() {
+			a.diags = append(a.diags, &Diagnostic{Pos: a.position(err.Pos), Msg: err.Msg})
+			found = true
+		}
+	}
+	if !found {
+		a.errorf(pos, "%s: its type does not compile", what)
+	}
+}
+
+// isInvalid reports whether t is, or is made of, a type that does not
+// compile.
+func isInvalid(t types.Type) bool {
+	switch t := types.Unalias(t).(type) {
+	case *types.Basic:
+		return t.Kind() == types.Invalid
+	case *types.Slice:
+		return isInvalid(t.Elem())
+	case *types.Array:
+		return isInvalid(t.Elem())
+	case *types.Pointer:
+		return isInvalid(t.Elem())
+	case *types.Map:
+		return isInvalid(t.Key()) || isInvalid(t.Elem())
+	case *types.Chan:
+		return isInvalid(t.Elem())
+	case *types.Named:
+		for a := range t.TypeArgs().Types() {
+			if isInvalid(a) {
+				return true
+			}
+		}
+	case *types.Signature:
+		for v := range t.Params().Variables() {
+			if isInvalid(v.Type()) {
+				return true
+			}
+		}
+		for v := range t.Results().Variables() {
+			if isInvalid(v.Type()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // padType reports whether t is sgn.Sink[T] ("sink") or sgn.Source[T]

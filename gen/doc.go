@@ -19,8 +19,12 @@
 // that no longer compiles (a pad renamed, a frame type changed) does not
 // stand in the way of regenerating it. For the same reason, type errors in a
 // package are not reported: code in the package may use declarations that
-// only the generated file has. Errors that stop the analysis (a file that
-// does not parse, a package that does not exist) are.
+// only the generated file has. Those in what sgngen reads are, where they
+// are, since no generated declaration can be their cause: in the type of an
+// element's field or of its Run, New, Process or Consume method (undefined:
+// Pointt, undefined: sgn for a missing import), or of a field of a frame or
+// configuration type. Errors that stop the analysis (a file that does not
+// parse, a package that does not exist) are reported too.
 //
 // # Elements
 //

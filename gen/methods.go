@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"go/ast"
 	"go/token"
 	"go/types"
 )
@@ -25,6 +26,9 @@ func (a *analyser) runMethod(info *pkgInfo, pos token.Pos, named *types.Named, e
 
 	if sig := signature("Run"); sig != nil {
 		switch {
+		case isInvalid(sig):
+			a.methodTypeErrors(info, named, "Run")
+			return ""
 		case !isSig(sig, nil, nil):
 			a.errorf(pos, "%s: method Run has type %s; want %s", e.name, info.types.typeString(sig), runSig)
 			return ""
@@ -57,6 +61,9 @@ func (a *analyser) runMethod(info *pkgInfo, pos token.Pos, named *types.Named, e
 	case sig == nil:
 		a.errorf(pos, "%s has %s: write the method %s, or %s", e.name, shape, want, runSig)
 		return ""
+	case isInvalid(sig):
+		a.methodTypeErrors(info, named, method)
+		return ""
 	case !isSig(sig, in, out):
 		a.errorf(pos, "%s: method %s has type %s; want %s", e.name, method, info.types.typeString(sig), want)
 		return ""
@@ -68,6 +75,25 @@ func (a *analyser) runMethod(info *pkgInfo, pos token.Pos, named *types.Named, e
 func pointerReceiver(sig *types.Signature) bool {
 	_, ok := sig.Recv().Type().(*types.Pointer)
 	return ok
+}
+
+// methodTypeErrors reports the type errors in the signature of named's
+// method name.
+func (a *analyser) methodTypeErrors(info *pkgInfo, named *types.Named, name string) {
+	obj, _, _ := types.LookupFieldOrMethod(types.NewPointer(named), false, named.Obj().Pkg(), name)
+	fn, _ := obj.(*types.Func)
+	if fn == nil {
+		return
+	}
+	var sig ast.Node
+	for _, f := range info.pkg.Syntax {
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Pos() == fn.Pos() {
+				sig = fd.Type
+			}
+		}
+	}
+	a.typeErrors(info.pkg, fn.Pos(), sig, "method "+name)
 }
 
 // isSig reports whether sig is func(*sgn.Context[, sgn.Frame[in]]) followed

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"go/token"
 	"go/types"
 	"reflect"
 	"strings"
@@ -78,10 +79,32 @@ type typeSet struct {
 	pkg   *types.Package // the package generated code lives in
 	types map[string]*codecType
 	busy  map[string]bool // named types being analysed: a cycle means a recursive type
+	fset  *token.FileSet
+	errs  []types.Error // the package's type errors
 }
 
-func newTypeSet(pkg *types.Package) *typeSet {
-	return &typeSet{pkg: pkg, types: map[string]*codecType{}, busy: map[string]bool{}}
+func newTypeSet(pkg *types.Package, fset *token.FileSet, errs []types.Error) *typeSet {
+	return &typeSet{pkg: pkg, types: map[string]*codecType{}, busy: map[string]bool{}, fset: fset, errs: errs}
+}
+
+// doesNotCompile is the error for the field f, whose type is invalid: the
+// type errors on its line, after its name.
+func (s *typeSet) doesNotCompile(f *types.Var) error {
+	msg := "its type does not compile"
+	if s.fset != nil {
+		at := s.fset.Position(f.Pos())
+		var msgs []string
+		for _, err := range s.errs {
+			p := s.fset.Position(err.Pos)
+			if p.Filename == at.Filename && p.Line == at.Line && p.Column > at.Column {
+				msgs = append(msgs, err.Msg)
+			}
+		}
+		if len(msgs) > 0 {
+			msg += ": " + strings.Join(msgs, "; ")
+		}
+	}
+	return &typeError{path: "." + f.Name(), msg: msg}
 }
 
 // qualifier names packages as the user's package does: its own types
@@ -216,6 +239,9 @@ func (s *typeSet) structFields(n *types.Named, st *types.Struct, c *codecType) e
 			return &typeError{msg: fmt.Sprintf("type %s has two fields with the key %q: %s and %s", s.typeString(n), key, prev, f.Name())}
 		}
 		keys[key] = f.Name()
+		if isInvalid(f.Type()) {
+			return s.doesNotCompile(f)
+		}
 		fc, err := s.codec(f.Type())
 		if err != nil {
 			return prefix(err, "."+f.Name())

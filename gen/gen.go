@@ -273,10 +273,13 @@ func (a *analyser) position(pos token.Pos) token.Position {
 	return p
 }
 
-// relative returns path (or a path:line:col) relative to a.dir, if it is
-// under it.
+// relative returns path (or a path:line:col) relative to a.dir: under it,
+// or with ".." steps (../bad/b.go) if it is elsewhere.
 func (a *analyser) relative(path string) string {
-	if rel, ok := strings.CutPrefix(path, a.dir+string(filepath.Separator)); ok {
+	if !filepath.IsAbs(path) {
+		return path
+	}
+	if rel, err := filepath.Rel(a.dir, path); err == nil {
 		return rel
 	}
 	return path

@@ -125,13 +125,14 @@ func printErr(w io.Writer, err error) {
 	fmt.Fprintln(w, err)
 }
 
-// rel returns path relative to the working directory, if it is below it.
+// rel returns path relative to the working directory, as diagnostics are
+// (with ".." steps if it is not below it).
 func rel(path string) string {
 	wd, err := os.Getwd()
 	if err != nil {
 		return path
 	}
-	if r, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(r) {
+	if r, err := filepath.Rel(wd, path); err == nil {
 		return r
 	}
 	return path

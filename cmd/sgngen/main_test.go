@@ -214,6 +214,46 @@ func TestGenerateReportsWhatItRemoves(t *testing.T) {
 	goVet(t)
 }
 
+// Diagnostics and file paths are relative to the working directory, even
+// for a package outside it.
+func TestPathsOutsideTheWorkingDirectoryAreRelative(t *testing.T) {
+	dir := newModule(t)
+	putFile(t, "elems/pass.go", element)
+	putFile(t, "bad/bad.go", "package bad\n\nimport \"github.com/sgn-go/sgn\"\n\n//sgn:element\ntype B struct {\n\tIn sgn.Sink[chan int] `sgn:\"in\"`\n}\n")
+	if err := os.Mkdir("sub", 0o777); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Join(dir, "sub"))
+	_, _, errOut := sgngen(t, "generate", "../bad")
+	if want := filepath.FromSlash("../bad/bad.go:7:2: sgn: pad In: frame type chan int has no codec\n"); errOut != want {
+		t.Errorf("generate ../bad: stderr %q; want %q", errOut, want)
+	}
+	_, out, _ := sgngen(t, "check", "../elems")
+	if want := filepath.FromSlash("../elems/sgn_gen.go\n"); !strings.HasPrefix(out, want) {
+		t.Errorf("check ../elems: stdout %q; want it to start with %q", out, want)
+	}
+}
+
+// A package whose own files are deleted leaves its generated files, which
+// no longer compile: check names them, and generate removes them.
+func TestGeneratedFilesOfADeletedPackageAreStale(t *testing.T) {
+	newModule(t)
+	putFile(t, "elems/pass.go", element)
+	mustRun(t, "generate", "./...")
+	if err := os.Remove("elems/pass.go"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := sgngen(t, "check", "./...")
+	want := filepath.FromSlash("elems/sgn_gen.go\nelems/sgnworkers/elems-pass/main.go\n")
+	if code != 1 || out != want {
+		t.Errorf("check: exit %d, stdout %q; want 1 and %q", code, out, want)
+	}
+	mustRun(t, "generate", "./...")
+	if entries, err := os.ReadDir("elems"); err != nil || len(entries) > 0 {
+		t.Errorf("generate left %v in elems (%v)", entries, err)
+	}
+}
+
 func TestVersionAndUsage(t *testing.T) {
 	if code, out, _ := sgngen(t, "version"); code != 0 || !strings.HasPrefix(out, "sgngen ") {
 		t.Errorf("version: exit %d, %q", code, out)

@@ -24,9 +24,10 @@
 // generate writes sgn_gen.go and sgnworkers/<pkg>-<element>/main.go for
 // every package with elements. It leaves files whose bytes would not
 // change untouched, writes the others atomically, and removes (and prints)
-// generated files whose element is gone. It exits 0 on success, and 1 after
+// generated files whose element is gone. It exits 0 on success, 1 after
 // printing every problem found, one per line as path:line:col: message,
-// paths relative to the working directory.
+// paths relative to the working directory (../other/e.go:7:2 for a package
+// outside it), and 2 on a bad command line.
 //
 // check generates in memory and compares with the disk. It exits 0 if
 // every generated file is current, 1 if any is stale (it prints their
@@ -37,12 +38,14 @@
 // package in DIR (default "."), from the templates of package
 // github.com/sgn-go/sgn/templates: a source (pad "out" of type -out), a
 // transform (pad "in" of type -in, pad "out" of type -out) or a sink (pad
-// "in" of type -in); the types default to int64 and must be builtin or
-// declared in that package. The package name is taken from the Go files in
-// DIR, or from DIR's name if it has none, and the file gets the
-// go:generate line if the package has none yet. It refuses to overwrite a
-// file unless -force is given. After go generate, the new element compiles
-// and runs; fill in its TODOs.
+// "in" of type -in). The types default to int64 and must be builtin types
+// that sgngen encodes, types declared in that package, or slices of these;
+// -in is refused for a source and -out for a sink, which have no such pad.
+// The package name is taken from the Go files in DIR, or from DIR's name
+// if it has none, and the file gets the go:generate line if no file of the
+// package has it yet. It refuses to overwrite a file unless -force is
+// given. It exits 0 on success, 1 on an error, 2 without a Name. After go
+// generate, the new element compiles and runs; fill in its TODOs.
 //
 // version prints the version of the module sgngen was built from.
 //

@@ -94,6 +94,27 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
+// The frame types may be types of the package, and slices of them; the
+// element compiles with them.
+func TestNewElementUsesTypesOfThePackage(t *testing.T) {
+	newModule(t)
+	putFile(t, "elems/point.go", "package elems\n\ntype Point struct{ X, Y float64 }\n")
+	mustRun(t, "new-element", "-in", "Point", "-out", "[][]Point", "-dir", "elems", "Group")
+	mustRun(t, "generate", "./...")
+	goVet(t)
+}
+
+// The go:generate line is found wherever it is, also as a file's first
+// line, so that the package does not get a second one.
+func TestNewElementAddsNoSecondGenerateLine(t *testing.T) {
+	newModule(t)
+	putFile(t, "elems/gen.go", generateLine+"\n\npackage elems\n")
+	mustRun(t, "new-element", "-dir", "elems", "Square")
+	if strings.Contains(readFile(t, "elems/square.go"), generateLine) {
+		t.Errorf("new-element added a second %q", generateLine)
+	}
+}
+
 func TestNewElementRefusesToOverwrite(t *testing.T) {
 	newModule(t)
 	mustRun(t, "new-element", "-dir", "elems", "Square")
@@ -119,10 +140,23 @@ func TestNewElementRejectsBadArguments(t *testing.T) {
 		{"new-element", "square"},
 		{"new-element", "-kind", "filter", "Square"},
 		{"new-element", "-in", "map[", "Square"},
+		{"new-element", "-in", "map[string]int", "Square"},
+		{"new-element", "-in", "*int", "Square"},
+		{"new-element", "-in", "[4]int", "Square"},
+		{"new-element", "-out", "geo.Point", "Square"},
+		{"new-element", "-out", "[]Undeclared", "Square"},
+		{"new-element", "-out", "error", "Square"},
+		{"new-element", "-kind", "source", "-in", "string", "Square"},
+		{"new-element", "-kind", "sink", "-out", "string", "Square"},
 	} {
-		if code, _, _ := sgngen(t, args...); code != 1 {
+		if code, _, errOut := sgngen(t, args...); code != 1 {
 			t.Errorf("sgngen %s: exit %d, want 1", strings.Join(args, " "), code)
+		} else if !strings.HasPrefix(errOut, "sgngen new-element: ") {
+			t.Errorf("sgngen %s: stderr %q, want an explanation", strings.Join(args, " "), errOut)
 		}
+	}
+	if _, err := os.Stat("square.go"); !os.IsNotExist(err) {
+		t.Errorf("a rejected new-element wrote square.go: %v", err)
 	}
 	if code, _, _ := sgngen(t, "new-element"); code != 2 {
 		t.Errorf("new-element without a name: exit %d, want 2 (usage)", code)

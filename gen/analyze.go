@@ -59,6 +59,13 @@ func (a *analyser) errorf(pos token.Pos, format string, args ...any) {
 func (a *analyser) analysePackage(pkg *packages.Package) *pkgInfo {
 	info := &pkgInfo{pkg: pkg, types: newTypeSet(pkg.Types, pkg.Fset, pkg.TypeErrors)}
 	specs := elementSpecs(pkg)
+	for _, c := range strayDirectives(pkg) {
+		if c.Text == directive {
+			a.errorf(c.Pos(), "%s is not in the doc comment of a type, and marks nothing: put it in the comment just above the type, with no blank line between", directive)
+		} else {
+			a.errorf(c.Pos(), "write the directive as %s, with no space after //; %q marks nothing", directive, c.Text)
+		}
+	}
 	if len(specs) > 0 && pkg.Name == "main" {
 		for _, ts := range specs {
 			a.errorf(ts.Pos(), "%s: elements cannot live in package main; move them to an importable package", ts.Name.Name)
@@ -90,6 +97,44 @@ func (a *analyser) analysePackage(pkg *packages.Package) *pkgInfo {
 	}
 	sort.Slice(info.frames, func(i, j int) bool { return info.frames[i].key < info.frames[j].key })
 	return info
+}
+
+// strayDirectives returns the comments of pkg that are the element
+// directive where it marks nothing (not in a type's doc comment), or that
+// are meant to be it and are not (// sgn:element).
+func strayDirectives(pkg *packages.Package) []*ast.Comment {
+	var stray []*ast.Comment
+	for _, f := range pkg.Syntax {
+		docs := map[*ast.CommentGroup]bool{}
+		for _, d := range f.Decls {
+			if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
+				docs[gd.Doc] = len(gd.Specs) == 1
+				for _, s := range gd.Specs {
+					docs[s.(*ast.TypeSpec).Doc] = true
+				}
+			}
+		}
+		for _, cg := range f.Comments {
+			for _, c := range cg.List {
+				text := strings.TrimRight(c.Text, " \t")
+				switch {
+				case text == directive && !docs[cg]:
+					stray = append(stray, c)
+				case text != directive && isDirective(text):
+					stray = append(stray, c)
+				}
+			}
+		}
+	}
+	sort.Slice(stray, func(i, j int) bool { return stray[i].Pos() < stray[j].Pos() })
+	return stray
+}
+
+// isDirective reports whether a line of comment is the element
+// directive, or what is evidently meant to be it: // sgn:element.
+func isDirective(line string) bool {
+	body, ok := strings.CutPrefix(line, "//")
+	return ok && strings.TrimSpace(body) == strings.TrimPrefix(directive, "//")
 }
 
 // elementSpecs returns the type specs marked //sgn:element, in file name

@@ -38,9 +38,15 @@
 // pads. Every other exported field is configuration: it is encoded by the
 // element's EncodeConfig and set in a worker by DecodeConfig, keyed as a
 // struct field is (below); a cbor:"-" tag keeps a field out. Unexported
-// fields are the element's state and are ignored. Embedded fields are
-// refused. An element needs at least one pad, cannot be generic, and cannot
+// fields are the element's state and are ignored, embedded ones too; an
+// embedded field with an exported name (sync.Mutex) is refused: give it a
+// name. An element needs at least one pad, cannot be generic, and cannot
 // live in package main (a worker main must import it).
+//
+// The directive has to be a line of the type's doc comment. One that marks
+// nothing is reported, not ignored: separated from the type by a blank
+// line, on a declaration that is not a type or on a group of types, or
+// written // sgn:element.
 //
 // Spec.Run comes from the first of these methods that applies:
 //
@@ -57,7 +63,8 @@
 //
 // An element without a matching method, or with one of the wrong type or
 // receiver, is reported at its declaration with the exact signature to
-// write.
+// write. So is a method Start that is not Start(ctx *sgn.Context) error
+// (sgn.Starter), which the pipeline would never call.
 //
 // # Types
 //

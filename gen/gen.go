@@ -156,8 +156,8 @@ func orphans(dir string, patterns []string, tagged []*packages.Package) ([]*pack
 }
 
 // mentionsDirective reports whether any of files has a line that is the
-// element directive. It reads the files as text, so that it works on files
-// that do not parse.
+// element directive, or is meant to be. It reads the files as text, so
+// that it works on files that do not parse.
 func mentionsDirective(files []string) bool {
 	for _, name := range files {
 		data, err := os.ReadFile(name)
@@ -165,7 +165,7 @@ func mentionsDirective(files []string) bool {
 			continue
 		}
 		for line := range bytes.Lines(data) {
-			if string(bytes.TrimSpace(line)) == directive {
+			if isDirective(string(bytes.TrimSpace(line))) {
 				return true
 			}
 		}

@@ -24,6 +24,10 @@ func (a *analyser) runMethod(info *pkgInfo, pos token.Pos, named *types.Named, e
 	frame := func(p *pad) string { return "sgn.Frame[" + info.types.typeString(p.typ.typ) + "]" }
 	const runSig = "Run(ctx *sgn.Context) error"
 
+	if sig := signature("Start"); sig != nil && !isInvalid(sig) && !isSig(sig, nil, nil) {
+		a.errorf(pos, "%s: method Start has type %s; want Start(ctx *sgn.Context) error, which the pipeline calls before the first frame", e.name, info.types.typeString(sig))
+		return ""
+	}
 	if sig := signature("Run"); sig != nil {
 		switch {
 		case isInvalid(sig):

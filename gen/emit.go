@@ -316,26 +316,17 @@ func (g *emitter) appendExpr(c *codecType, v string) jen.Code {
 	call := func(fn string, arg jen.Code) jen.Code {
 		return jen.Qual(wirePath, fn).Call(jen.Id("b"), arg)
 	}
+	if w, ok := wireFuncs[c.kind]; ok {
+		return call(w.append, g.conv(c, w.basic, v))
+	}
 	switch c.kind {
-	case kindInt:
-		return call("AppendInt", g.conv(c, types.Int64, v))
-	case kindUint:
-		return call("AppendUint", g.conv(c, types.Uint64, v))
-	case kindFloat32:
-		return call("AppendFloat32", g.conv(c, types.Float32, v))
-	case kindFloat64:
-		return call("AppendFloat64", g.conv(c, types.Float64, v))
-	case kindBool:
-		return call("AppendBool", g.conv(c, types.Bool, v))
-	case kindString:
-		return call("AppendString", g.conv(c, types.String, v))
 	case kindBytes:
 		return call("AppendBytes", jen.Id(v))
 	case kindStruct:
 		return jen.Id("sgnEncode"+g.names[c.key]).Call(jen.Id("b"), jen.Id(addr(v)))
 	case kindSlice:
 		if c.elem.basic() {
-			return call("Append"+sliceHelper(c.elem), jen.Id(v))
+			return call("Append"+wireFuncs[c.elem.kind].slices, jen.Id(v))
 		}
 	}
 	return nil
@@ -366,19 +357,14 @@ func (g *emitter) decode(c *codecType, v string, depth int) []jen.Code {
 // or nil if c needs more.
 func (g *emitter) valueExpr(c *codecType) jen.Code {
 	d := jen.Id("d")
+	if w, ok := wireFuncs[c.kind]; ok {
+		var args []jen.Code
+		if c.kind == kindInt || c.kind == kindUint {
+			args = append(args, jen.Lit(c.bits))
+		}
+		return g.convFrom(c, w.basic, d.Dot(w.read).Call(args...))
+	}
 	switch c.kind {
-	case kindInt:
-		return g.convFrom(c, types.Int64, d.Dot("Int").Call(jen.Lit(c.bits)))
-	case kindUint:
-		return g.convFrom(c, types.Uint64, d.Dot("Uint").Call(jen.Lit(c.bits)))
-	case kindFloat32:
-		return g.convFrom(c, types.Float32, d.Dot("Float32").Call())
-	case kindFloat64:
-		return g.convFrom(c, types.Float64, d.Dot("Float64").Call())
-	case kindBool:
-		return g.convFrom(c, types.Bool, d.Dot("Bool").Call())
-	case kindString:
-		return g.convFrom(c, types.String, d.Dot("Text").Call())
 	case kindBytes:
 		return d.Dot("Bytes").Call()
 	case kindSlice:
@@ -389,18 +375,28 @@ func (g *emitter) valueExpr(c *codecType) jen.Code {
 		if c.elem.kind == kindInt || c.elem.kind == kindUint {
 			args = append(args, jen.Lit(c.elem.bits))
 		}
-		return jen.Qual(wirePath, sliceHelper(c.elem)).Types(g.typeExpr(c.elem.typ)).Call(args...)
+		return jen.Qual(wirePath, wireFuncs[c.elem.kind].slices).Types(g.typeExpr(c.elem.typ)).Call(args...)
 	}
 	return nil
 }
 
-// sliceHelper names the wire functions for slices of basic c: Ints for
-// AppendInts and Ints, and so on.
-func sliceHelper(c *codecType) string {
-	return map[kind]string{
-		kindInt: "Ints", kindUint: "Uints", kindFloat32: "Float32s", kindFloat64: "Float64s",
-		kindBool: "Bools", kindString: "Strings",
-	}[c.kind]
+// A wireFunc names the wire calls that read and write a kind with one call
+// each.
+type wireFunc struct {
+	basic  types.BasicKind // the Go type the calls take and return
+	append string          // wire.<append>(b, v)
+	read   string          // d.<read>() (d.<read>(bits) for integers)
+	slices string          // wire.Append<slices>(b, v) and wire.<slices>[T](d) for a slice of the kind
+}
+
+// wireFuncs has the wire calls of every basic kind.
+var wireFuncs = map[kind]wireFunc{
+	kindInt:     {types.Int64, "AppendInt", "Int", "Ints"},
+	kindUint:    {types.Uint64, "AppendUint", "Uint", "Uints"},
+	kindFloat32: {types.Float32, "AppendFloat32", "Float32", "Float32s"},
+	kindFloat64: {types.Float64, "AppendFloat64", "Float64", "Float64s"},
+	kindBool:    {types.Bool, "AppendBool", "Bool", "Bools"},
+	kindString:  {types.String, "AppendString", "Text", "Strings"},
 }
 
 // conv converts v, of type c.typ, to the basic type to, unless it has that

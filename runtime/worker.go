@@ -16,6 +16,10 @@ import (
 // before it is killed.
 const DefaultStopTimeout = 5 * time.Second
 
+// DefaultHandshakeTimeout is how long a new worker may take to answer the
+// parent's hello before it is killed.
+const DefaultHandshakeTimeout = 10 * time.Second
+
 // A Worker is one element running in its own process, seen from the parent.
 type Worker struct {
 	Element string   // the element's name in the pipeline, sent in the Hello
@@ -30,6 +34,11 @@ type Worker struct {
 	// StopTimeout is how long a worker told to stop may take to exit
 	// before it is killed. Zero means DefaultStopTimeout.
 	StopTimeout time.Duration
+
+	// HandshakeTimeout is how long the worker may take to answer the
+	// hello, a guard against a binary that is not an sgn worker. Zero
+	// means DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
 
 	// Started, if not nil, is called with the worker's process ID once it
 	// has answered the handshake.
@@ -117,9 +126,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	}()
 
 	s := &session{
-		Worker: w,
-		peer:   newPeer(newReader(parentR), newWriter(parentW), w.Outlets, w.Inlets, w.Hello.Window),
-		pid:    cmd.Process.Pid,
+		Worker:  w,
+		peer:    newPeer(newReader(parentR), newWriter(parentW), w.Outlets, w.Inlets, w.Hello.Window),
+		pid:     cmd.Process.Pid,
+		greeted: make(chan struct{}),
 	}
 	cancelled := s.run(ctx, exited, cmd.Process)
 	w.withdraw()
@@ -168,10 +178,14 @@ func (s *session) verdict(ps *os.ProcessState, tail *tail) error {
 	switch {
 	case s.report != nil:
 		we.Message, we.Reported, we.Panic, we.Stack = s.report.Message, true, s.report.Panic, s.report.Stack
+	case s.handshakeErr != nil:
+		we.Message = s.handshakeErr.Error()
+	case s.readErr != nil && !errors.Is(s.readErr, io.ErrUnexpectedEOF):
+		we.Message = "reading from the worker: " + s.readErr.Error()
 	case !ps.Success() && s.done:
 		we.Message = "worker finished its work but did not exit cleanly"
 	case !ps.Success():
-		// A crash; a broken last message (s.readErr) is its symptom.
+		// A crash; a message cut short (s.readErr) is its symptom.
 	case s.readErr != nil:
 		we.Message = "reading from the worker: " + s.readErr.Error()
 	case !s.done:
@@ -188,10 +202,13 @@ type session struct {
 	peer *peer
 	pid  int
 
+	greeted chan struct{} // closed when the worker has answered the hello
+
 	// Set by the reader goroutine; read after it has ended.
-	done    bool
-	report  *ErrorReport
-	readErr error // a broken or unreadable message
+	handshakeErr error // the worker never answered the hello properly
+	done         bool
+	report       *ErrorReport
+	readErr      error // a broken or unreadable message
 }
 
 // run streams until the worker's output ends, then waits for the pumps.
@@ -226,19 +243,44 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 	readDone := make(chan error, 1)
 	go func() { readDone <- s.read() }()
 
-	select {
-	case err := <-readDone:
-		if err != nil {
-			s.readErr = err
-			s.stop(proc, exited)
-		}
-		// The worker closed its pipe: it has exited or is about to.
+	// ended handles the end of the worker's output. A worker closes its
+	// pipe when it exits; one that does not exit soon after is stopped.
+	ended := func(err error) error {
+		s.readErr = err
+		s.stop(proc, exited)
 		cancel(nil) // release the pumps
 		return nil
-	case <-ctx.Done():
+	}
+	stopped := func() error {
 		s.stop(proc, exited)
 		<-readDone
 		return context.Cause(ctx)
+	}
+
+	timeout := s.HandshakeTimeout
+	if timeout <= 0 {
+		timeout = DefaultHandshakeTimeout
+	}
+	handshake := time.NewTimer(timeout)
+	defer handshake.Stop()
+	select {
+	case <-s.greeted:
+	case err := <-readDone:
+		return ended(err)
+	case <-handshake.C:
+		proc.Kill() // not a worker that would understand stop
+		<-readDone
+		s.handshakeErr = fmt.Errorf("worker did not answer the handshake within %v: is %s an sgn worker binary?", timeout, s.Path)
+		return nil
+	case <-ctx.Done():
+		return stopped()
+	}
+
+	select {
+	case err := <-readDone:
+		return ended(err)
+	case <-ctx.Done():
+		return stopped()
 	}
 }
 
@@ -247,10 +289,11 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 func (s *session) read() error {
 	p := s.peer
 	typ, body, err := p.r.next()
+	if err == io.EOF {
+		s.handshakeErr = fmt.Errorf("worker exited before answering the handshake: is %s an sgn worker binary built with this version of sgn?", s.Path)
+		return nil
+	}
 	if err != nil {
-		if err == io.EOF {
-			return nil // died before the handshake; Run reports how it exited
-		}
 		return err
 	}
 	switch typ {
@@ -273,6 +316,7 @@ func (s *session) read() error {
 		return fmt.Errorf("worker binary %s speaks protocol version %d, this program %d: rebuild it from the same version of sgn",
 			s.Path, ready.Version, ProtocolVersion)
 	}
+	close(s.greeted)
 	if s.Started != nil {
 		s.Started(ready.PID)
 	}

@@ -30,8 +30,9 @@ type Spec struct {
 	// Run, New, Process or Consume method.
 	Run func(ctx *Context) error
 
-	// EncodeConfig appends the element's configuration fields (every field
-	// that is not a pad) as CBOR; DecodeConfig sets them from it.
+	// EncodeConfig appends the element's configuration fields (every
+	// exported field that is not a pad) as a CBOR map; DecodeConfig sets
+	// them from it. Both are nil for an element without configuration.
 	EncodeConfig func(b []byte) []byte
 	DecodeConfig func(d *wire.Decoder)
 }

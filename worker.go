@@ -46,7 +46,10 @@ func (p *Pipeline) findWorker(n *node) (string, error) {
 // The element's sink pads feed the pipe; what the worker sends on its source
 // pads is relayed to their links.
 func (p *Pipeline) runWorker(ctx *Context, n *node, path string) error {
-	config := n.spec.EncodeConfig(nil)
+	var config []byte
+	if n.spec.EncodeConfig != nil {
+		config = n.spec.EncodeConfig(nil)
+	}
 	w := &runtime.Worker{
 		Element: n.name,
 		Path:    path,
@@ -117,10 +120,16 @@ func bindWorker(e Element, h runtime.Hello) (*runtime.Binding, error) {
 		return nil, fmt.Errorf("worker binary %s serves %s with sink pads %q and source pads %q, but the pipeline expects %s with %q and %q: rebuild the worker binaries",
 			exe, spec.Type, padNames(spec.Sinks), padNames(spec.Sources), h.Type, h.Sinks, h.Sources)
 	}
-	d := wire.NewDecoder(h.Config)
-	spec.DecodeConfig(d)
-	if err := d.Err(); err != nil {
-		return nil, fmt.Errorf("decoding the configuration of %s: %w", spec.Type, err)
+	switch {
+	case spec.DecodeConfig != nil:
+		d := wire.NewDecoder(h.Config)
+		spec.DecodeConfig(d)
+		if err := d.Err(); err != nil {
+			return nil, fmt.Errorf("decoding the configuration of %s: %w", spec.Type, err)
+		}
+	case len(h.Config) > 0:
+		exe, _ := os.Executable()
+		return nil, fmt.Errorf("worker binary %s serves a %s without configuration, but the pipeline sent some: rebuild the worker binaries", exe, spec.Type)
 	}
 	n := &node{name: h.Element, elem: e, spec: spec, inWorker: true}
 	eos := make(chan struct{})

@@ -194,11 +194,13 @@ func (g *emitter) spec(f *jen.File, e *element) {
 	case "Consume":
 		run = runFunc(ctx, "RunSink", jen.Op("&").Id("e").Dot(e.sinks[0].field), jen.Id("e").Dot("Consume"))
 	}
-	items = append(items,
-		jen.Id("Run").Op(":").Add(run),
-		jen.Id("EncodeConfig").Op(":").Func().Params(jen.Id("b").Index().Byte()).Index().Byte().Block(g.encodeMap(e.config, "e.")...),
-		jen.Id("DecodeConfig").Op(":").Func().Params(jen.Id("d").Op("*").Qual(wirePath, "Decoder")).Block(g.decodeMap(e.config, "e.")...),
-	)
+	items = append(items, jen.Id("Run").Op(":").Add(run))
+	if len(e.config) > 0 { // without configuration, sgn sends none
+		items = append(items,
+			jen.Id("EncodeConfig").Op(":").Func().Params(jen.Id("b").Index().Byte()).Index().Byte().Block(g.encodeMap(e.config, "e.")...),
+			jen.Id("DecodeConfig").Op(":").Func().Params(jen.Id("d").Op("*").Qual(wirePath, "Decoder")).Block(g.decodeMap(e.config, "e.")...),
+		)
+	}
 	f.Commentf("SGNElement describes %s to package sgn.", e.name)
 	f.Func().Params(jen.Id("e").Op("*").Id(e.name)).Id("SGNElement").Params().Qual(sgnPath, "Spec").Block(
 		jen.Return(jen.Qual(sgnPath, "Spec").Custom(multi, items...)),

@@ -145,16 +145,6 @@ func (e *Concat) SGNElement() sgn.Spec {
 		Sinks:     []sgn.Pad{e.A.Init("a", sgnCodecInt64), e.B.Init("b", sgnCodecInt64)},
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecInt64)},
 		Run:       e.Run,
-		EncodeConfig: func(b []byte) []byte {
-			return wire.AppendMapHeader(b, 0)
-		},
-		DecodeConfig: func(d *wire.Decoder) {
-			n, _ := d.MapLen()
-			for range n {
-				d.Skip()
-				d.Skip()
-			}
-		},
 	}
 }
 
@@ -261,16 +251,6 @@ func (e *Readings) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
-		EncodeConfig: func(b []byte) []byte {
-			return wire.AppendMapHeader(b, 0)
-		},
-		DecodeConfig: func(d *wire.Decoder) {
-			n, _ := d.MapLen()
-			for range n {
-				d.Skip()
-				d.Skip()
-			}
-		},
 	}
 }
 
@@ -359,16 +339,6 @@ func (e *Touch) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
-		EncodeConfig: func(b []byte) []byte {
-			return wire.AppendMapHeader(b, 0)
-		},
-		DecodeConfig: func(d *wire.Decoder) {
-			n, _ := d.MapLen()
-			for range n {
-				d.Skip()
-				d.Skip()
-			}
-		},
 	}
 }
 
@@ -380,16 +350,6 @@ func (e *UntilEOS) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-untileos",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
 		Run:       e.Run,
-		EncodeConfig: func(b []byte) []byte {
-			return wire.AppendMapHeader(b, 0)
-		},
-		DecodeConfig: func(d *wire.Decoder) {
-			n, _ := d.MapLen()
-			for range n {
-				d.Skip()
-				d.Skip()
-			}
-		},
 	}
 }
 

@@ -59,16 +59,6 @@ func (e *Logger) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.Result, e.Consume)
 		},
-		EncodeConfig: func(b []byte) []byte {
-			return wire.AppendMapHeader(b, 0)
-		},
-		DecodeConfig: func(d *wire.Decoder) {
-			n, _ := d.MapLen()
-			for range n {
-				d.Skip()
-				d.Skip()
-			}
-		},
 	}
 }
 
@@ -82,16 +72,6 @@ func (e *Square) SGNElement() sgn.Spec {
 		Sources:   []sgn.Pad{e.Output.Init("output", sgnCodecInt64)},
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.Input, &e.Output, e.Process)
-		},
-		EncodeConfig: func(b []byte) []byte {
-			return wire.AppendMapHeader(b, 0)
-		},
-		DecodeConfig: func(d *wire.Decoder) {
-			n, _ := d.MapLen()
-			for range n {
-				d.Skip()
-				d.Skip()
-			}
 		},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/fxamacker/cbor/v2"
@@ -89,18 +90,30 @@ func (r *reader) next() (typ byte, body []byte, err error) {
 	if n == 0 || n > maxMessage {
 		return 0, nil, fmt.Errorf("%w: message length %d", ErrProtocol, n)
 	}
-	size := int(n) - 1
-	if cap(r.buf) < size {
-		r.buf = make([]byte, size)
+	body, err = r.readBody(int(n) - 1)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
 	}
-	body = r.buf[:size]
-	if _, err := io.ReadFull(r.r, body); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+	return hdr[4], body, err
+}
+
+// readBody reads size bytes into the reader's buffer. The buffer grows as
+// the bytes arrive, at most doubling, so a corrupt length costs no more
+// memory than the bytes that actually follow it.
+func (r *reader) readBody(size int) ([]byte, error) {
+	buf := r.buf[:0]
+	for len(buf) < size {
+		chunk := min(size-len(buf), max(cap(buf)-len(buf), 1<<20, len(buf)))
+		buf = slices.Grow(buf, chunk)
+		n, err := io.ReadFull(r.r, buf[len(buf):len(buf)+chunk])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			r.buf = buf
+			return nil, err
 		}
-		return 0, nil, err
 	}
-	return hdr[4], body, nil
+	r.buf = buf
+	return buf, nil
 }
 
 // highWater is how many pending bytes make senders wait for the writer.

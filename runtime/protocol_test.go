@@ -12,12 +12,14 @@ import (
 	"testing"
 )
 
-// gatedWriter counts writes; the first one blocks until the gate opens.
+// gatedWriter counts writes; the first one says it has begun, then blocks
+// until the gate opens.
 type gatedWriter struct {
-	w      io.Writer
-	gate   chan struct{}
-	mu     sync.Mutex
-	writes int
+	w       io.Writer
+	entered chan struct{}
+	gate    chan struct{}
+	mu      sync.Mutex
+	writes  int
 }
 
 func (g *gatedWriter) Write(p []byte) (int, error) {
@@ -26,6 +28,7 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 	first := g.writes == 1
 	g.mu.Unlock()
 	if first {
+		close(g.entered)
 		<-g.gate
 	}
 	return g.w.Write(p)
@@ -37,7 +40,7 @@ func TestWriterBatchesWhateverAccumulatesDuringAWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	g := &gatedWriter{w: w, gate: make(chan struct{})}
+	g := &gatedWriter{w: w, entered: make(chan struct{}), gate: make(chan struct{})}
 	wr := newWriter(g)
 	go wr.run()
 
@@ -45,8 +48,9 @@ func TestWriterBatchesWhateverAccumulatesDuringAWrite(t *testing.T) {
 	if err := wr.send(msgFrame, func(b []byte) []byte { return append(b, "first"...) }); err != nil {
 		t.Fatal(err)
 	}
-	// The first write is now blocked (or about to be); everything sent
-	// meanwhile must go out in one more write.
+	<-g.entered
+	// The first write is blocked; everything sent meanwhile must go out in
+	// one more write.
 	var wg sync.WaitGroup
 	for s := range senders {
 		wg.Go(func() {
@@ -159,4 +163,28 @@ func TestWriteErrorReachesSenders(t *testing.T) {
 		}
 	}
 	t.Fatal("100 MiB sent to a pipe without a reader, without an error")
+}
+
+// FuzzReader feeds arbitrary bytes to the message reader: it must return
+// messages or an error, never panic, and never hold much more memory than
+// the input could fill.
+func FuzzReader(f *testing.F) {
+	f.Add([]byte{6, 0, 0, 0, msgFrame, 0, 0, 0xf6, 1, 2})
+	f.Add(binary.LittleEndian.AppendUint32(nil, maxMessage))
+	f.Add([]byte{1, 0, 0, 0, msgStop, 2, 0, 0, 0, msgCredit, 7})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := newReader(bytes.NewReader(data))
+		for {
+			_, body, err := r.next()
+			if err != nil {
+				break
+			}
+			if len(body) > len(data) {
+				t.Fatalf("a %d-byte body from %d bytes of input", len(body), len(data))
+			}
+		}
+		if cap(r.buf) > 2*len(data)+1<<20 {
+			t.Fatalf("reader holds %d bytes after %d bytes of input", cap(r.buf), len(data))
+		}
+	})
 }

@@ -88,17 +88,6 @@ func (p *Source[T]) relay(capacity int) (runtime.Inlet, func(*Context) error) {
 	s := &Sink[T]{padBase: padBase{name: p.name, kind: "src", node: p.node}, codec: p.codec}
 	s.open(capacity)
 	return s.inlet(), func(ctx *Context) error {
-		for {
-			f, err := s.Recv(ctx)
-			if err != nil {
-				return err
-			}
-			if err := p.Send(ctx, f); err != nil {
-				return err
-			}
-			if f.EOS {
-				return nil
-			}
-		}
+		return RunTransform(ctx, s, p, func(_ *Context, f Frame[T]) (Frame[T], error) { return f, nil })
 	}
 }

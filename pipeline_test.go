@@ -22,6 +22,17 @@ func seq(from, to int64) []int64 {
 	return s
 }
 
+// inProcess builds src → x → snk with every element in this process.
+func inProcess(src *testelems.Count, x *testelems.Scale, snk *testelems.Collect, opts ...sgn.PipelineOption) *sgn.Pipeline {
+	p := sgn.NewPipeline(opts...)
+	p.Insert("src", src)
+	p.Insert("scale", x)
+	p.Insert("snk", snk)
+	sgn.Link(&src.Out, &x.In)
+	sgn.Link(&x.Out, &snk.In)
+	return p
+}
+
 func scaled(s []int64, k int64) []int64 {
 	out := make([]int64, len(s))
 	for i, v := range s {
@@ -34,12 +45,7 @@ func TestInProcessPipelineDeliversEveryFrameInOrder(t *testing.T) {
 	src := &testelems.Count{From: 1, To: 10000}
 	x2 := &testelems.Scale{Factor: 2}
 	snk := &testelems.Collect{}
-	p := sgn.NewPipeline(sgn.QueueSize(3))
-	p.Insert("src", src)
-	p.Insert("x2", x2)
-	p.Insert("snk", snk)
-	sgn.Link(&src.Out, &x2.In)
-	sgn.Link(&x2.Out, &snk.In)
+	p := inProcess(src, x2, snk, sgn.QueueSize(3))
 
 	if err := p.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -151,12 +157,7 @@ func TestElementErrorStopsThePipelineAndNamesTheElement(t *testing.T) {
 	src := &testelems.Count{From: 1, To: 1_000_000}
 	x := &testelems.Scale{Factor: 1, FailAt: 50}
 	snk := &testelems.Collect{}
-	p := sgn.NewPipeline()
-	p.Insert("src", src)
-	p.Insert("scale", x)
-	p.Insert("snk", snk)
-	sgn.Link(&src.Out, &x.In)
-	sgn.Link(&x.Out, &snk.In)
+	p := inProcess(src, x, snk)
 
 	err := p.Run(context.Background())
 	var ee *sgn.ElementError
@@ -175,12 +176,7 @@ func TestPanicBecomesAnElementError(t *testing.T) {
 	src := &testelems.Count{From: 1, To: 10}
 	x := &testelems.Scale{PanicAt: 3}
 	snk := &testelems.Collect{}
-	p := sgn.NewPipeline()
-	p.Insert("src", src)
-	p.Insert("scale", x)
-	p.Insert("snk", snk)
-	sgn.Link(&src.Out, &x.In)
-	sgn.Link(&x.Out, &snk.In)
+	p := inProcess(src, x, snk)
 
 	err := p.Run(context.Background())
 	var pe *sgn.PanicError

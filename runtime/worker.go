@@ -257,10 +257,7 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 		return context.Cause(ctx)
 	}
 
-	timeout := s.HandshakeTimeout
-	if timeout <= 0 {
-		timeout = DefaultHandshakeTimeout
-	}
+	timeout := orDefault(s.HandshakeTimeout, DefaultHandshakeTimeout)
 	handshake := time.NewTimer(timeout)
 	defer handshake.Stop()
 	select {
@@ -353,17 +350,21 @@ func (s *session) read() error {
 // StopTimeout.
 func (s *session) stop(proc *os.Process, exited <-chan struct{}) {
 	s.peer.w.send(msgStop, nil) // never waits; if it fails, the kill below stops the worker
-	timeout := s.StopTimeout
-	if timeout <= 0 {
-		timeout = DefaultStopTimeout
-	}
-	t := time.NewTimer(timeout)
+	t := time.NewTimer(orDefault(s.StopTimeout, DefaultStopTimeout))
 	defer t.Stop()
 	select {
 	case <-exited:
 	case <-t.C:
 		proc.Kill()
 	}
+}
+
+// orDefault returns d, or def if d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 func or(w io.Writer, def *os.File) io.Writer {

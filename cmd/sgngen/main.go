@@ -61,13 +61,23 @@ func version() string {
 	return "(devel)"
 }
 
-func generate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sgngen generate", flag.ContinueOnError)
+// parsePatterns parses the command line of a subcommand that takes only
+// package patterns; it reports false after printing a usage error.
+func parsePatterns(cmd string, args []string, stderr io.Writer) ([]string, bool) {
+	fs := flag.NewFlagSet("sgngen "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	if fs.Parse(args) != nil {
+		return nil, false
+	}
+	return fs.Args(), true
+}
+
+func generate(args []string, stdout, stderr io.Writer) int {
+	patterns, ok := parsePatterns("generate", args, stderr)
+	if !ok {
 		return 2
 	}
-	files, err := gen.Generate(".", fs.Args()...)
+	files, err := gen.Generate(".", patterns...)
 	if err != nil {
 		printErr(stderr, err)
 		return 1
@@ -84,12 +94,11 @@ func generate(args []string, stdout, stderr io.Writer) int {
 }
 
 func check(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sgngen check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if fs.Parse(args) != nil {
+	patterns, ok := parsePatterns("check", args, stderr)
+	if !ok {
 		return 2
 	}
-	files, err := gen.Generate(".", fs.Args()...)
+	files, err := gen.Generate(".", patterns...)
 	if err != nil {
 		printErr(stderr, err)
 		return 2

@@ -25,13 +25,28 @@ func (p *Sink[T]) outlet() runtime.Outlet { return &outlet[T]{pad: p} }
 
 // Wait takes the next frame from the queue (runtime.Outlet).
 func (o *outlet[T]) Wait(ctx context.Context) error {
-	var f Frame[T]
-	var ok bool
 	select {
-	case f, ok = <-o.pad.ch:
+	case f, ok := <-o.pad.ch:
+		return o.took(f, ok)
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+}
+
+// Poll takes the next frame if the queue has one (runtime.Outlet).
+func (o *outlet[T]) Poll() (bool, error) {
+	select {
+	case f, ok := <-o.pad.ch:
+		if err := o.took(f, ok); err != nil {
+			return false, err
+		}
+		return true, nil
+	default:
+		return false, nil
+	}
+}
+
+func (o *outlet[T]) took(f Frame[T], ok bool) error {
 	if !ok {
 		return io.EOF
 	}

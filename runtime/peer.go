@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 
 	"github.com/sgn-go/sgn/wire"
@@ -17,6 +16,9 @@ type Outlet interface {
 	// the pad will never have one (its upstream ended without EOS), or the
 	// context's error.
 	Wait(ctx context.Context) error
+	// Poll makes the next frame ready, as Wait does, if one is there now;
+	// it never blocks, and reports false if there is none.
+	Poll() (bool, error)
 	// AppendFrame appends the frame that Wait made ready, as a CBOR
 	// sequence of flags, data and, if present, metadata. It reports whether
 	// the frame carried EOS. It must not block.
@@ -62,7 +64,8 @@ func newPeer(r *reader, w *writer, outlets []Outlet, inlets []Inlet, window int)
 		batch:   int64(max(1, window/2)),
 	}
 	for i := range p.credits {
-		p.credits[i] = &credit{n: window, more: make(chan struct{}, 1)}
+		p.credits[i] = &credit{more: make(chan struct{}, 1)}
+		p.credits[i].add(window)
 	}
 	for i, in := range inlets {
 		in.SetRelease(func() { p.consumed(i) })
@@ -89,7 +92,12 @@ func (p *peer) consumed(i int) {
 	p.w.end(b)
 }
 
-// pump sends outlet i's frames until it has sent EOS. An error of the
+// maxBatch bounds how many frames a pump appends under one lock of the
+// writer.
+const maxBatch = 256
+
+// pump sends outlet i's frames until it has sent EOS. Frames that are ready
+// together are appended under one lock of the writer. An error of the
 // outlet's own (not io.EOF, not the context's) comes back as an
 // *outletError; any other error is the writer's: the pipe is gone.
 func (p *peer) pump(ctx context.Context, i int) error {
@@ -108,13 +116,38 @@ func (p *peer) pump(ctx context.Context, i int) error {
 		if err != nil {
 			return err
 		}
-		b = wire.AppendUint(b, uint64(i))
-		b, eos := o.AppendFrame(b)
-		if err := p.w.end(b); err != nil {
+		eos, err := p.appendReady(b, i)
+		if err != nil || eos {
 			return err
 		}
-		if eos {
-			return nil
+	}
+}
+
+// appendReady appends the frame Wait made ready and then, while credits
+// last, every frame outlet i has ready now; it ends the writer's lock.
+func (p *peer) appendReady(b []byte, i int) (eos bool, err error) {
+	o, c := p.outlets[i], p.credits[i]
+	for n := 1; ; n++ {
+		b = wire.AppendUint(b, uint64(i))
+		b, eos = o.AppendFrame(b)
+		if eos || n == maxBatch || !c.tryTake() {
+			return eos, p.w.end(b)
+		}
+		ready, err := o.Poll()
+		if err != nil || !ready {
+			c.add(1) // the credit taken above is not used
+			endErr := p.w.end(b)
+			if err == io.EOF {
+				return false, err
+			}
+			if err != nil {
+				return false, &outletError{Err: err}
+			}
+			return false, endErr
+		}
+		if b, err = p.w.next(b, msgFrame); err != nil {
+			p.w.end(b)
+			return false, err
 		}
 	}
 }
@@ -151,34 +184,40 @@ type outletError struct{ Err error }
 func (e *outletError) Error() string { return e.Err.Error() }
 func (e *outletError) Unwrap() error { return e.Err }
 
-// credit counts the frames an outlet may still send.
+// credit counts the frames an outlet may still send. Only the outlet's pump
+// takes credits; the reader adds them.
 type credit struct {
-	mu   sync.Mutex
-	n    int
+	n    atomic.Int64
 	more chan struct{} // capacity 1: n may have grown
 }
 
-func (c *credit) take(ctx context.Context) error {
+// tryTake takes a credit if one is left.
+func (c *credit) tryTake() bool {
 	for {
-		c.mu.Lock()
-		if c.n > 0 {
-			c.n--
-			c.mu.Unlock()
-			return nil
+		v := c.n.Load()
+		if v <= 0 {
+			return false
 		}
-		c.mu.Unlock()
+		if c.n.CompareAndSwap(v, v-1) {
+			return true
+		}
+	}
+}
+
+// take waits for a credit and takes it.
+func (c *credit) take(ctx context.Context) error {
+	for !c.tryTake() {
 		select {
 		case <-c.more:
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
 	}
+	return nil
 }
 
 func (c *credit) add(n int) {
-	c.mu.Lock()
-	c.n += n
-	c.mu.Unlock()
+	c.n.Add(int64(n))
 	select {
 	case c.more <- struct{}{}:
 	default:

@@ -128,7 +128,8 @@ type writer struct {
 	mu      sync.Mutex
 	room    sync.Cond // signalled when the buffer drains
 	buf     []byte
-	start   int   // where the message being built by begin starts
+	first   int   // the buffer's length when begin locked it
+	start   int   // where the open message starts; -1: none is open
 	err     error // sticky: the first write error, or errClosed
 	closing bool
 
@@ -145,8 +146,9 @@ func newWriter(w io.Writer) *writer {
 }
 
 // begin locks the writer and returns the buffer with a message header for
-// typ appended; the caller appends the body and hands the buffer to end.
-// Between begin and end the writer is locked: append only, never block.
+// typ appended; the caller appends the body, may start further messages
+// with next, and hands the buffer to end. Between begin and end the writer
+// is locked: append only, never block.
 //
 // Frames wait while the buffer holds highWater bytes or more. Control
 // messages (credits, stop) never wait: they are small, and the other side
@@ -164,26 +166,48 @@ func (w *writer) begin(typ byte) ([]byte, error) {
 		}
 		return nil, err
 	}
+	w.first = len(w.buf)
 	w.start = len(w.buf)
 	return append(w.buf, 0, 0, 0, 0, typ), nil
 }
 
-// end finishes the message begun by begin and unlocks the writer.
-func (w *writer) end(b []byte) error {
-	start := w.start
-	size := len(b) - start - 4
-	if size > maxMessage {
-		w.buf = b[:start]
-		w.mu.Unlock()
-		return fmt.Errorf("%w: %s message of %d bytes exceeds the limit of %d", ErrProtocol, msgNames[b[start+4]], size, maxMessage)
+// next finishes the open message and starts another, under the same lock.
+// If the finished message was too large, it is dropped, no message is open,
+// and the error says so; the caller still calls end.
+func (w *writer) next(b []byte, typ byte) ([]byte, error) {
+	b, err := w.seal(b)
+	if err != nil {
+		w.start = -1
+		return b, err
 	}
-	binary.LittleEndian.PutUint32(b[start:], uint32(size))
+	w.start = len(b)
+	return append(b, 0, 0, 0, 0, typ), nil
+}
+
+// end finishes the open message, if any, and unlocks the writer.
+func (w *writer) end(b []byte) error {
+	var err error
+	if w.start >= 0 {
+		b, err = w.seal(b)
+	}
 	w.buf = b
+	first := w.first
 	w.mu.Unlock()
-	if start == 0 {
+	if first == 0 && len(b) > 0 {
 		w.poke()
 	}
-	return nil
+	return err
+}
+
+// seal writes the length of the message open at w.start; a message over
+// maxMessage is dropped instead.
+func (w *writer) seal(b []byte) ([]byte, error) {
+	size := len(b) - w.start - 4
+	if size > maxMessage {
+		return b[:w.start], fmt.Errorf("%w: %s message of %d bytes exceeds the limit of %d", ErrProtocol, msgNames[b[w.start+4]], size, maxMessage)
+	}
+	binary.LittleEndian.PutUint32(b[w.start:], uint32(size))
+	return b, nil
 }
 
 // send writes one whole message; body, if not nil, appends its body.

@@ -16,16 +16,18 @@ const maxDepth = 64
 // Errors are sticky: after the first one every method returns a zero value
 // and [Decoder.Err] returns that first error.
 type Decoder struct {
-	buf []byte
-	off int
-	err error
+	buf   []byte
+	off   int
+	err   error
+	slots Resolver
 }
 
 // NewDecoder returns a Decoder that reads b.
 func NewDecoder(b []byte) *Decoder { return &Decoder{buf: b} }
 
-// Reset makes d read b from its start and forgets any error.
-func (d *Decoder) Reset(b []byte) { *d = Decoder{buf: b} }
+// Reset makes d read b from its start and forgets any error. It keeps the
+// decoder's Resolver.
+func (d *Decoder) Reset(b []byte) { *d = Decoder{buf: b, slots: d.slots} }
 
 // Err returns the first error met, or nil.
 func (d *Decoder) Err() error { return d.err }
@@ -298,10 +300,19 @@ func (d *Decoder) Key() []byte {
 	return p
 }
 
-// Bytes reads a byte string into a new slice. Null gives nil.
+// Bytes reads a byte string into a new slice. Null gives nil. A slot
+// descriptor gives the slot's bytes, not a copy.
 func (d *Decoder) Bytes() []byte {
 	if d.nullOrUndefined() {
 		return nil
+	}
+	if tag, start, ok := d.tagged(); ok {
+		if tag != TagSlot {
+			d.failAt(start, "expected a byte string, found tag %d", tag)
+			return nil
+		}
+		p, _ := d.slot(start)
+		return p
 	}
 	p, ok := d.payload(majorBytes)
 	if !ok {
@@ -400,8 +411,13 @@ func (d *Decoder) Raw() []byte {
 }
 
 // Ints reads an array of signed integers into a slice of T, each of which
-// must fit bits bits. Null gives nil.
+// must fit bits bits. Null gives nil. A typed array (RFC 8746) of T's size
+// is read too; one in a slot gives a slice of the slot's memory, not a
+// copy. So do Uints, Float64s and Float32s.
 func Ints[T Signed](d *Decoder, bits int) []T {
+	if p, inSlot, ok := d.typedArray(arrayTag(kindSigned, sizeOf[T]()), sizeOf[T]()); ok {
+		return typedSlice[T](d, p, inSlot)
+	}
 	n, ok := d.ArrayLen()
 	if !ok {
 		return nil
@@ -416,6 +432,9 @@ func Ints[T Signed](d *Decoder, bits int) []T {
 // Uints reads an array of unsigned integers into a slice of T, each of which
 // must fit bits bits. Null gives nil.
 func Uints[T Unsigned](d *Decoder, bits int) []T {
+	if p, inSlot, ok := d.typedArray(arrayTag(kindUnsigned, sizeOf[T]()), sizeOf[T]()); ok {
+		return typedSlice[T](d, p, inSlot)
+	}
 	n, ok := d.ArrayLen()
 	if !ok {
 		return nil
@@ -429,6 +448,9 @@ func Uints[T Unsigned](d *Decoder, bits int) []T {
 
 // Float64s reads an array of floats. Null gives nil.
 func Float64s[T ~float64](d *Decoder) []T {
+	if p, inSlot, ok := d.typedArray(arrayTag(kindFloat, 8), 8); ok {
+		return typedSlice[T](d, p, inSlot)
+	}
 	n, ok := d.ArrayLen()
 	if !ok {
 		return nil
@@ -442,6 +464,9 @@ func Float64s[T ~float64](d *Decoder) []T {
 
 // Float32s reads an array of floats that fit float32. Null gives nil.
 func Float32s[T ~float32](d *Decoder) []T {
+	if p, inSlot, ok := d.typedArray(arrayTag(kindFloat, 4), 4); ok {
+		return typedSlice[T](d, p, inSlot)
+	}
 	n, ok := d.ArrayLen()
 	if !ok {
 		return nil

@@ -1,0 +1,156 @@
+package wire
+
+import "unsafe"
+
+// An Encoder appends CBOR items to a buffer. Generated codecs write through
+// one, so that large byte and numeric slices can leave the buffer: when the
+// Encoder has a [Placer], each such slice is offered to it, and one that the
+// Placer puts in shared memory is written as a [Slot] descriptor instead of
+// its bytes.
+//
+// An Encoder's error is sticky, as a Decoder's is: once the Placer fails,
+// the encoding is abandoned and [Encoder.Err] says why.
+type Encoder struct {
+	buf    []byte
+	placer Placer
+	err    error
+}
+
+// A Placer decides where a large payload travels. Place is given the
+// memory of a byte or numeric slice and returns the slot that holds it,
+// copying it into a new slot unless it is in shared memory already; ok is
+// false if the payload is to travel inline (it is small, or there is no
+// room for it). Place may wait for a slot to become free; an error abandons
+// the encoding.
+type Placer interface {
+	Place(p []byte) (s Slot, ok bool, err error)
+}
+
+// NewEncoder returns an Encoder that appends to b and offers slices to p,
+// which may be nil.
+func NewEncoder(b []byte, p Placer) *Encoder { return &Encoder{buf: b, placer: p} }
+
+// Reset makes e append to b, offering slices to p, and forgets any error.
+func (e *Encoder) Reset(b []byte, p Placer) { *e = Encoder{buf: b, placer: p} }
+
+// Buf returns the encoded bytes.
+func (e *Encoder) Buf() []byte { return e.buf }
+
+// Err returns the Placer's error, if it failed.
+func (e *Encoder) Err() error { return e.err }
+
+// Int appends a signed integer.
+func (e *Encoder) Int(v int64) { e.buf = AppendInt(e.buf, v) }
+
+// Uint appends an unsigned integer.
+func (e *Encoder) Uint(v uint64) { e.buf = AppendUint(e.buf, v) }
+
+// Float64 appends a double-precision float.
+func (e *Encoder) Float64(v float64) { e.buf = AppendFloat64(e.buf, v) }
+
+// Float32 appends a single-precision float.
+func (e *Encoder) Float32(v float32) { e.buf = AppendFloat32(e.buf, v) }
+
+// Bool appends true or false.
+func (e *Encoder) Bool(v bool) { e.buf = AppendBool(e.buf, v) }
+
+// Null appends null.
+func (e *Encoder) Null() { e.buf = AppendNull(e.buf) }
+
+// Text appends a text string.
+func (e *Encoder) Text(s string) { e.buf = AppendString(e.buf, s) }
+
+// ArrayHeader appends the head of an array of n items.
+func (e *Encoder) ArrayHeader(n int) { e.buf = AppendArrayHeader(e.buf, n) }
+
+// MapHeader appends the head of a map of n pairs.
+func (e *Encoder) MapHeader(n int) { e.buf = AppendMapHeader(e.buf, n) }
+
+// Bytes appends a byte string, null for nil, or the descriptor of the slot
+// the Placer put it in.
+func (e *Encoder) Bytes(p []byte) {
+	if e.place(p, 0) {
+		return
+	}
+	e.buf = AppendBytes(e.buf, p)
+}
+
+// place offers p to the Placer and, if it takes it, appends its
+// descriptor, within the typed-array tag tag unless that is 0. It
+// reports whether p was placed (or the encoding has failed).
+func (e *Encoder) place(p []byte, tag uint64) bool {
+	if e.err != nil {
+		return true
+	}
+	if e.placer == nil || len(p) == 0 {
+		return false
+	}
+	s, ok, err := e.placer.Place(p)
+	if err != nil {
+		e.err = err
+		return true
+	}
+	if !ok {
+		return false
+	}
+	if tag != 0 {
+		e.buf = appendHead(e.buf, majorTag, tag)
+	}
+	e.buf = AppendSlot(e.buf, s)
+	return true
+}
+
+// sizeOf returns the size of a T in bytes.
+func sizeOf[T any]() int {
+	var zero T
+	return int(unsafe.Sizeof(zero))
+}
+
+// memory returns the bytes of s's elements, aliasing them.
+func memory[T any](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	var zero T
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(zero)))
+}
+
+// EncodeInts appends a slice of signed integers as an array, null for nil,
+// or a slot descriptor.
+func EncodeInts[T Signed](e *Encoder, s []T) {
+	if !e.place(memory(s), arrayTag(kindSigned, sizeOf[T]())) {
+		e.buf = AppendInts(e.buf, s)
+	}
+}
+
+// EncodeUints appends a slice of unsigned integers as an array, null for
+// nil, or a slot descriptor.
+func EncodeUints[T Unsigned](e *Encoder, s []T) {
+	if !e.place(memory(s), arrayTag(kindUnsigned, sizeOf[T]())) {
+		e.buf = AppendUints(e.buf, s)
+	}
+}
+
+// EncodeFloat64s appends a slice of float64 as an array, null for nil, or
+// a slot descriptor.
+func EncodeFloat64s[T ~float64](e *Encoder, s []T) {
+	if !e.place(memory(s), arrayTag(kindFloat, 8)) {
+		e.buf = AppendFloat64s(e.buf, s)
+	}
+}
+
+// EncodeFloat32s appends a slice of float32 as an array, null for nil, or
+// a slot descriptor.
+func EncodeFloat32s[T ~float32](e *Encoder, s []T) {
+	if !e.place(memory(s), arrayTag(kindFloat, 4)) {
+		e.buf = AppendFloat32s(e.buf, s)
+	}
+}
+
+// EncodeBools appends a slice of bools as an array, or null for nil. Bools
+// always travel inline.
+func EncodeBools[T ~bool](e *Encoder, s []T) { e.buf = AppendBools(e.buf, s) }
+
+// EncodeStrings appends a slice of strings as an array, or null for nil.
+// Strings always travel inline.
+func EncodeStrings[T ~string](e *Encoder, s []T) { e.buf = AppendStrings(e.buf, s) }

@@ -33,7 +33,7 @@ type Spec struct {
 	// EncodeConfig appends the element's configuration fields (every
 	// exported field that is not a pad) as a CBOR map; DecodeConfig sets
 	// them from it. Both are nil for an element without configuration.
-	EncodeConfig func(b []byte) []byte
+	EncodeConfig func(w *wire.Encoder)
 	DecodeConfig func(d *wire.Decoder)
 }
 

@@ -31,7 +31,7 @@ type Frame[T any] struct {
 // CBOR. sgngen generates one for every type that a pad carries; users do not
 // write them.
 type Codec[T any] struct {
-	Encode func(b []byte, v *T) []byte
+	Encode func(w *wire.Encoder, v *T)
 	Decode func(d *wire.Decoder, v *T)
 }
 
@@ -57,8 +57,9 @@ func (c *Codec[T]) appendFrame(b []byte, f *Frame[T], meta []byte) []byte {
 		flags |= runtime.FlagGap
 	}
 	b = wire.AppendUint(b, flags)
-	b = c.Encode(b, &f.Data)
-	return append(b, meta...)
+	w := wire.NewEncoder(b, nil)
+	c.Encode(w, &f.Data)
+	return append(w.Buf(), meta...)
 }
 
 // encodeMeta encodes a frame's metadata, or returns nil if it has none.

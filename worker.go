@@ -48,7 +48,9 @@ func (p *Pipeline) findWorker(n *node) (string, error) {
 func (p *Pipeline) runWorker(ctx *Context, n *node, path string) error {
 	var config []byte
 	if n.spec.EncodeConfig != nil {
-		config = n.spec.EncodeConfig(nil)
+		w := wire.NewEncoder(nil, nil)
+		n.spec.EncodeConfig(w)
+		config = w.Buf()
 	}
 	w := &runtime.Worker{
 		Element: n.name,

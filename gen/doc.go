@@ -129,7 +129,7 @@
 // named by the names the packages declare, with a number added (wire1,
 // geo1) where that name is taken: by a package-level declaration of the
 // element's package (a type named wire), by a name the generated code
-// declares (b, d, e, n, v, ...), or by another import of the same name.
+// declares (d, e, n, v, w, ...), or by another import of the same name.
 //
 // Generated files that no longer have an element are removed: the worker
 // main of a deleted element, and the sgn_gen.go and worker mains of a

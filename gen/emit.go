@@ -93,7 +93,7 @@ func (g *emitter) newFile(path, name string, taken []string) *jen.File {
 // localNames are the names that generated functions declare (receivers,
 // parameters, variables, the first loop indexes): an import of one of these names
 // would be hidden by them.
-var localNames = []string{"b", "ctx", "d", "e", "i", "j", "k", "n", "ok", "v"}
+var localNames = []string{"ctx", "d", "e", "i", "j", "k", "n", "ok", "v", "w"}
 
 // render renders f after header and formats it. A formatting error, which
 // would be sgngen's fault, quotes the source with line numbers.
@@ -197,7 +197,7 @@ func (g *emitter) spec(f *jen.File, e *element) {
 	items = append(items, jen.Id("Run").Op(":").Add(run))
 	if len(e.config) > 0 { // without configuration, sgn sends none
 		items = append(items,
-			jen.Id("EncodeConfig").Op(":").Func().Params(jen.Id("b").Index().Byte()).Index().Byte().Block(g.encodeMap(e.config, "e.")...),
+			jen.Id("EncodeConfig").Op(":").Func().Params(encoderParam()).Block(g.encodeMap(e.config, "e.")...),
 			jen.Id("DecodeConfig").Op(":").Func().Params(jen.Id("d").Op("*").Qual(wirePath, "Decoder")).Block(g.decodeMap(e.config, "e.")...),
 		)
 	}
@@ -226,11 +226,11 @@ func (g *emitter) codecVar(f *jen.File, c *codecType) {
 	if c.kind == kindStruct {
 		enc, dec = jen.Id("sgnEncode"+g.names[c.key]), jen.Id("sgnDecode"+g.names[c.key])
 	} else {
-		encParams := jen.Params(jen.Id("b").Index().Byte(), jen.Id("v").Op("*").Add(typ))
-		if x := g.appendExpr(c, "*v"); x != nil {
-			enc = jen.Func().Add(encParams).Index().Byte().Custom(oneLine, jen.Return(x))
+		encParams := jen.Params(encoderParam(), jen.Id("v").Op("*").Add(typ))
+		if x := g.encodeExpr(c, "*v"); x != nil {
+			enc = jen.Func().Add(encParams).Custom(oneLine, x)
 		} else {
-			enc = jen.Func().Add(encParams).Index().Byte().Block(append(g.encode(c, "*v", 0), jen.Return(jen.Id("b")))...)
+			enc = jen.Func().Add(encParams).Block(g.encode(c, "*v", 0)...)
 		}
 		decParams := jen.Params(jen.Id("d").Op("*").Qual(wirePath, "Decoder"), jen.Id("v").Op("*").Add(g.typeExpr(c.typ)))
 		if x := g.valueExpr(c); x != nil {
@@ -252,26 +252,26 @@ var oneLine = jen.Options{Open: "{ ", Close: " }"}
 func (g *emitter) structFuncs(f *jen.File, c *codecType) {
 	typ := g.typeExpr(c.typ)
 	enc, dec := "sgnEncode"+g.names[c.key], "sgnDecode"+g.names[c.key]
-	f.Commentf("%s appends v as a CBOR map keyed by field name.", enc)
-	f.Func().Id(enc).Params(jen.Id("b").Index().Byte(), jen.Id("v").Op("*").Add(typ)).Index().Byte().Block(g.encodeMap(c.fields, "v.")...)
+	f.Commentf("%s writes v as a CBOR map keyed by field name.", enc)
+	f.Func().Id(enc).Params(encoderParam(), jen.Id("v").Op("*").Add(typ)).Block(g.encodeMap(c.fields, "v.")...)
 	f.Line()
 	f.Commentf("%s sets the fields of v from a CBOR map, skipping keys it does not know.", dec)
 	f.Func().Id(dec).Params(jen.Id("d").Op("*").Qual(wirePath, "Decoder"), jen.Id("v").Op("*").Add(typ)).Block(g.decodeMap(c.fields, "v.")...)
 }
 
-// encodeMap returns the body of a function that appends fields (of the
+// encoderParam is the parameter of a function that encodes: w, the
+// wire.Encoder it writes to.
+func encoderParam() jen.Code { return jen.Id("w").Op("*").Qual(wirePath, "Encoder") }
+
+// encodeMap returns the body of a function that writes fields (of the
 // value whose field selector prefix is recv, e.g. "e.") as a CBOR map.
 func (g *emitter) encodeMap(fields []*field, recv string) []jen.Code {
-	header := jen.Qual(wirePath, "AppendMapHeader").Call(jen.Id("b"), jen.Lit(len(fields)))
-	if len(fields) == 0 {
-		return []jen.Code{jen.Return(header)}
-	}
-	body := []jen.Code{jen.Id("b").Op("=").Add(header)}
+	body := []jen.Code{jen.Id("w").Dot("MapHeader").Call(jen.Lit(len(fields)))}
 	for _, fl := range fields {
-		body = append(body, jen.Id("b").Op("=").Qual(wirePath, "AppendString").Call(jen.Id("b"), jen.Lit(fl.key)))
+		body = append(body, jen.Id("w").Dot("Text").Call(jen.Lit(fl.key)))
 		body = append(body, g.encode(fl.typ, recv+fl.goName, 0)...)
 	}
-	return append(body, jen.Return(jen.Id("b")))
+	return body
 }
 
 // decodeMap returns the body of a function that sets fields from a CBOR
@@ -294,41 +294,38 @@ func (g *emitter) decodeMap(fields []*field, recv string) []jen.Code {
 	}
 }
 
-// encode returns statements that append the value v (Go source of an
-// addressable expression of type c.typ) to b. depth counts enclosing loops.
+// encode returns statements that write the value v (Go source of an
+// addressable expression of type c.typ) to w. depth counts enclosing loops.
 func (g *emitter) encode(c *codecType, v string, depth int) []jen.Code {
-	if x := g.appendExpr(c, v); x != nil {
-		return []jen.Code{jen.Id("b").Op("=").Add(x)}
+	if x := g.encodeExpr(c, v); x != nil {
+		return []jen.Code{x}
 	}
 	// A slice whose elements need more than one call each.
 	i := loopVar(depth)
 	return []jen.Code{
 		jen.If(jen.Id(v).Op("==").Nil()).Block(
-			jen.Id("b").Op("=").Qual(wirePath, "AppendNull").Call(jen.Id("b")),
+			jen.Id("w").Dot("Null").Call(),
 		).Else().Block(
-			jen.Id("b").Op("=").Qual(wirePath, "AppendArrayHeader").Call(jen.Id("b"), jen.Len(jen.Id(v))),
+			jen.Id("w").Dot("ArrayHeader").Call(jen.Len(jen.Id(v))),
 			jen.For(jen.Id(i).Op(":=").Range().Id(v)).Block(g.encode(c.elem, index(v, i), depth+1)...),
 		),
 	}
 }
 
-// appendExpr returns an expression that appends v to b with one call, or
-// nil if c needs a loop.
-func (g *emitter) appendExpr(c *codecType, v string) jen.Code {
-	call := func(fn string, arg jen.Code) jen.Code {
-		return jen.Qual(wirePath, fn).Call(jen.Id("b"), arg)
-	}
-	if w, ok := wireFuncs[c.kind]; ok {
-		return call(w.append, g.conv(c, w.basic, v))
+// encodeExpr returns a call that writes v to w, or nil if c needs a loop.
+func (g *emitter) encodeExpr(c *codecType, v string) jen.Code {
+	w := jen.Id("w")
+	if f, ok := wireFuncs[c.kind]; ok {
+		return w.Dot(f.write).Call(g.conv(c, f.basic, v))
 	}
 	switch c.kind {
 	case kindBytes:
-		return call("AppendBytes", jen.Id(v))
+		return w.Dot("Bytes").Call(jen.Id(v))
 	case kindStruct:
-		return jen.Id("sgnEncode"+g.names[c.key]).Call(jen.Id("b"), jen.Id(addr(v)))
+		return jen.Id("sgnEncode"+g.names[c.key]).Call(jen.Id("w"), jen.Id(addr(v)))
 	case kindSlice:
 		if c.elem.basic() {
-			return call("Append"+wireFuncs[c.elem.kind].slices, jen.Id(v))
+			return jen.Qual(wirePath, "Encode"+wireFuncs[c.elem.kind].slices).Call(w, jen.Id(v))
 		}
 	}
 	return nil
@@ -386,19 +383,19 @@ func (g *emitter) valueExpr(c *codecType) jen.Code {
 // each.
 type wireFunc struct {
 	basic  types.BasicKind // the Go type the calls take and return
-	append string          // wire.<append>(b, v)
+	write  string          // w.<write>(v)
 	read   string          // d.<read>() (d.<read>(bits) for integers)
-	slices string          // wire.Append<slices>(b, v) and wire.<slices>[T](d) for a slice of the kind
+	slices string          // wire.Encode<slices>(w, v) and wire.<slices>[T](d) for a slice of the kind
 }
 
 // wireFuncs has the wire calls of every basic kind.
 var wireFuncs = map[kind]wireFunc{
-	kindInt:     {types.Int64, "AppendInt", "Int", "Ints"},
-	kindUint:    {types.Uint64, "AppendUint", "Uint", "Uints"},
-	kindFloat32: {types.Float32, "AppendFloat32", "Float32", "Float32s"},
-	kindFloat64: {types.Float64, "AppendFloat64", "Float64", "Float64s"},
-	kindBool:    {types.Bool, "AppendBool", "Bool", "Bools"},
-	kindString:  {types.String, "AppendString", "Text", "Strings"},
+	kindInt:     {types.Int64, "Int", "Int", "Ints"},
+	kindUint:    {types.Uint64, "Uint", "Uint", "Uints"},
+	kindFloat32: {types.Float32, "Float32", "Float32", "Float32s"},
+	kindFloat64: {types.Float64, "Float64", "Float64", "Float64s"},
+	kindBool:    {types.Bool, "Bool", "Bool", "Bools"},
+	kindString:  {types.String, "Text", "Text", "Strings"},
 }
 
 // conv converts v, of type c.typ, to the basic type to, unless it has that

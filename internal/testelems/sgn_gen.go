@@ -38,15 +38,14 @@ func (e *Blob) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Out, e.New)
 		},
-		EncodeConfig: func(b []byte) []byte {
-			b = wire.AppendMapHeader(b, 3)
-			b = wire.AppendString(b, "Size")
-			b = wire.AppendInt(b, e.Size)
-			b = wire.AppendString(b, "Count")
-			b = wire.AppendInt(b, e.Count)
-			b = wire.AppendString(b, "ExitAt")
-			b = wire.AppendInt(b, e.ExitAt)
-			return b
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(3)
+			w.Text("Size")
+			w.Int(e.Size)
+			w.Text("Count")
+			w.Int(e.Count)
+			w.Text("ExitAt")
+			w.Int(e.ExitAt)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -74,17 +73,16 @@ func (e *BlobSink) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-blobsink",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecBytes)},
 		Run:       e.Run,
-		EncodeConfig: func(b []byte) []byte {
-			b = wire.AppendMapHeader(b, 4)
-			b = wire.AppendString(b, "PIDFile")
-			b = wire.AppendString(b, e.PIDFile)
-			b = wire.AppendString(b, "ExitAt")
-			b = wire.AppendInt(b, e.ExitAt)
-			b = wire.AppendString(b, "Limit")
-			b = wire.AppendInt(b, e.Limit)
-			b = wire.AppendString(b, "Stuck")
-			b = wire.AppendBool(b, e.Stuck)
-			return b
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(4)
+			w.Text("PIDFile")
+			w.Text(e.PIDFile)
+			w.Text("ExitAt")
+			w.Int(e.ExitAt)
+			w.Text("Limit")
+			w.Int(e.Limit)
+			w.Text("Stuck")
+			w.Bool(e.Stuck)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -116,11 +114,10 @@ func (e *Collect) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
-		EncodeConfig: func(b []byte) []byte {
-			b = wire.AppendMapHeader(b, 1)
-			b = wire.AppendString(b, "File")
-			b = wire.AppendString(b, e.File)
-			return b
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("File")
+			w.Text(e.File)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -158,13 +155,12 @@ func (e *Count) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Out, e.New)
 		},
-		EncodeConfig: func(b []byte) []byte {
-			b = wire.AppendMapHeader(b, 2)
-			b = wire.AppendString(b, "From")
-			b = wire.AppendInt(b, e.From)
-			b = wire.AppendString(b, "To")
-			b = wire.AppendInt(b, e.To)
-			return b
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(2)
+			w.Text("From")
+			w.Int(e.From)
+			w.Text("To")
+			w.Int(e.To)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -193,11 +189,10 @@ func (e *Describe) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
-		EncodeConfig: func(b []byte) []byte {
-			b = wire.AppendMapHeader(b, 1)
-			b = wire.AppendString(b, "Label")
-			b = wire.AppendString(b, e.Label)
-			return b
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Label")
+			w.Text(e.Label)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -221,11 +216,10 @@ func (e *Head) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-head",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
 		Run:       e.Run,
-		EncodeConfig: func(b []byte) []byte {
-			b = wire.AppendMapHeader(b, 1)
-			b = wire.AppendString(b, "Limit")
-			b = wire.AppendInt(b, e.Limit)
-			return b
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Limit")
+			w.Int(e.Limit)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -265,11 +259,10 @@ func (e *Relabel) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
-		EncodeConfig: func(b []byte) []byte {
-			b = wire.AppendMapHeader(b, 1)
-			b = wire.AppendString(b, "Suffix")
-			b = wire.AppendString(b, e.Suffix)
-			return b
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Suffix")
+			w.Text(e.Suffix)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -296,17 +289,16 @@ func (e *Scale) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
-		EncodeConfig: func(b []byte) []byte {
-			b = wire.AppendMapHeader(b, 4)
-			b = wire.AppendString(b, "Factor")
-			b = wire.AppendInt(b, e.Factor)
-			b = wire.AppendString(b, "FailAt")
-			b = wire.AppendInt(b, e.FailAt)
-			b = wire.AppendString(b, "PanicAt")
-			b = wire.AppendInt(b, e.PanicAt)
-			b = wire.AppendString(b, "ExitAt")
-			b = wire.AppendInt(b, e.ExitAt)
-			return b
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(4)
+			w.Text("Factor")
+			w.Int(e.Factor)
+			w.Text("FailAt")
+			w.Int(e.FailAt)
+			w.Text("PanicAt")
+			w.Int(e.PanicAt)
+			w.Text("ExitAt")
+			w.Int(e.ExitAt)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -355,13 +347,13 @@ func (e *UntilEOS) SGNElement() sgn.Spec {
 
 // sgnCodecBytes is the CBOR codec of []byte frames.
 var sgnCodecBytes = sgn.Codec[[]byte]{
-	Encode: func(b []byte, v *[]byte) []byte { return wire.AppendBytes(b, *v) },
+	Encode: func(w *wire.Encoder, v *[]byte) { w.Bytes(*v) },
 	Decode: func(d *wire.Decoder, v *[]byte) { *v = d.Bytes() },
 }
 
 // sgnCodecInt64 is the CBOR codec of int64 frames.
 var sgnCodecInt64 = sgn.Codec[int64]{
-	Encode: func(b []byte, v *int64) []byte { return wire.AppendInt(b, *v) },
+	Encode: func(w *wire.Encoder, v *int64) { w.Int(*v) },
 	Decode: func(d *wire.Decoder, v *int64) { *v = d.Int(64) },
 }
 
@@ -371,20 +363,19 @@ var sgnCodecReading = sgn.Codec[Reading]{
 	Decode: sgnDecodeReading,
 }
 
-// sgnEncodeReading appends v as a CBOR map keyed by field name.
-func sgnEncodeReading(b []byte, v *Reading) []byte {
-	b = wire.AppendMapHeader(b, 5)
-	b = wire.AppendString(b, "Seq")
-	b = wire.AppendInt(b, v.Seq)
-	b = wire.AppendString(b, "Values")
-	b = wire.AppendFloat64s(b, v.Values)
-	b = wire.AppendString(b, "label")
-	b = wire.AppendString(b, v.Label)
-	b = wire.AppendString(b, "Raw")
-	b = wire.AppendBytes(b, v.Raw)
-	b = wire.AppendString(b, "Ok")
-	b = wire.AppendBool(b, v.Ok)
-	return b
+// sgnEncodeReading writes v as a CBOR map keyed by field name.
+func sgnEncodeReading(w *wire.Encoder, v *Reading) {
+	w.MapHeader(5)
+	w.Text("Seq")
+	w.Int(v.Seq)
+	w.Text("Values")
+	wire.EncodeFloat64s(w, v.Values)
+	w.Text("label")
+	w.Text(v.Label)
+	w.Text("Raw")
+	w.Bytes(v.Raw)
+	w.Text("Ok")
+	w.Bool(v.Ok)
 }
 
 // sgnDecodeReading sets the fields of v from a CBOR map, skipping keys it does not know.

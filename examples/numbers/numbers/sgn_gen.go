@@ -29,11 +29,10 @@ func (e *Counter) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Numbers, e.New)
 		},
-		EncodeConfig: func(b []byte) []byte {
-			b = wire.AppendMapHeader(b, 1)
-			b = wire.AppendString(b, "Limit")
-			b = wire.AppendInt(b, e.Limit)
-			return b
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Limit")
+			w.Int(e.Limit)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -78,6 +77,6 @@ func (e *Square) SGNElement() sgn.Spec {
 
 // sgnCodecInt64 is the CBOR codec of int64 frames.
 var sgnCodecInt64 = sgn.Codec[int64]{
-	Encode: func(b []byte, v *int64) []byte { return wire.AppendInt(b, *v) },
+	Encode: func(w *wire.Encoder, v *int64) { w.Int(*v) },
 	Decode: func(d *wire.Decoder, v *int64) { *v = d.Int(64) },
 }

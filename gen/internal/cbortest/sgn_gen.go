@@ -28,21 +28,20 @@ func (e *Everything) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
-		EncodeConfig: func(b []byte) []byte {
-			b = wire.AppendMapHeader(b, 6)
-			b = wire.AppendString(b, "Gain")
-			b = wire.AppendFloat64(b, e.Gain)
-			b = wire.AppendString(b, "Names")
-			b = wire.AppendStrings(b, e.Names)
-			b = wire.AppendString(b, "Origin")
-			b = sgnEncodePoint(b, &e.Origin)
-			b = wire.AppendString(b, "Levels")
-			b = wire.AppendInts(b, e.Levels)
-			b = wire.AppendString(b, "Raw")
-			b = wire.AppendBytes(b, e.Raw)
-			b = wire.AppendString(b, "mode")
-			b = wire.AppendString(b, string(e.Mode))
-			return b
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(6)
+			w.Text("Gain")
+			w.Float64(e.Gain)
+			w.Text("Names")
+			wire.EncodeStrings(w, e.Names)
+			w.Text("Origin")
+			sgnEncodePoint(w, &e.Origin)
+			w.Text("Levels")
+			wire.EncodeInts(w, e.Levels)
+			w.Text("Raw")
+			w.Bytes(e.Raw)
+			w.Text("mode")
+			w.Text(string(e.Mode))
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -74,124 +73,123 @@ var sgnCodecAll = sgn.Codec[All]{
 	Decode: sgnDecodeAll,
 }
 
-// sgnEncodeAll appends v as a CBOR map keyed by field name.
-func sgnEncodeAll(b []byte, v *All) []byte {
-	b = wire.AppendMapHeader(b, 43)
-	b = wire.AppendString(b, "I")
-	b = wire.AppendInt(b, int64(v.I))
-	b = wire.AppendString(b, "I8")
-	b = wire.AppendInt(b, int64(v.I8))
-	b = wire.AppendString(b, "I16")
-	b = wire.AppendInt(b, int64(v.I16))
-	b = wire.AppendString(b, "I32")
-	b = wire.AppendInt(b, int64(v.I32))
-	b = wire.AppendString(b, "I64")
-	b = wire.AppendInt(b, v.I64)
-	b = wire.AppendString(b, "U")
-	b = wire.AppendUint(b, uint64(v.U))
-	b = wire.AppendString(b, "U8")
-	b = wire.AppendUint(b, uint64(v.U8))
-	b = wire.AppendString(b, "U16")
-	b = wire.AppendUint(b, uint64(v.U16))
-	b = wire.AppendString(b, "U32")
-	b = wire.AppendUint(b, uint64(v.U32))
-	b = wire.AppendString(b, "U64")
-	b = wire.AppendUint(b, v.U64)
-	b = wire.AppendString(b, "F32")
-	b = wire.AppendFloat32(b, v.F32)
-	b = wire.AppendString(b, "F64")
-	b = wire.AppendFloat64(b, v.F64)
-	b = wire.AppendString(b, "B")
-	b = wire.AppendBool(b, v.B)
-	b = wire.AppendString(b, "S")
-	b = wire.AppendString(b, v.S)
-	b = wire.AppendString(b, "Raw")
-	b = wire.AppendBytes(b, v.Raw)
-	b = wire.AppendString(b, "Is")
-	b = wire.AppendInts(b, v.Is)
-	b = wire.AppendString(b, "I8s")
-	b = wire.AppendInts(b, v.I8s)
-	b = wire.AppendString(b, "I16s")
-	b = wire.AppendInts(b, v.I16s)
-	b = wire.AppendString(b, "I32s")
-	b = wire.AppendInts(b, v.I32s)
-	b = wire.AppendString(b, "I64s")
-	b = wire.AppendInts(b, v.I64s)
-	b = wire.AppendString(b, "Us")
-	b = wire.AppendUints(b, v.Us)
-	b = wire.AppendString(b, "U16s")
-	b = wire.AppendUints(b, v.U16s)
-	b = wire.AppendString(b, "U32s")
-	b = wire.AppendUints(b, v.U32s)
-	b = wire.AppendString(b, "U64s")
-	b = wire.AppendUints(b, v.U64s)
-	b = wire.AppendString(b, "F32s")
-	b = wire.AppendFloat32s(b, v.F32s)
-	b = wire.AppendString(b, "F64s")
-	b = wire.AppendFloat64s(b, v.F64s)
-	b = wire.AppendString(b, "Bs")
-	b = wire.AppendBools(b, v.Bs)
-	b = wire.AppendString(b, "Ss")
-	b = wire.AppendStrings(b, v.Ss)
-	b = wire.AppendString(b, "Temp")
-	b = wire.AppendFloat64(b, float64(v.Temp))
-	b = wire.AppendString(b, "Temps")
-	b = wire.AppendFloat64s(b, v.Temps)
-	b = wire.AppendString(b, "Blob")
-	b = wire.AppendBytes(b, v.Blob)
-	b = wire.AppendString(b, "Smp")
-	b = wire.AppendInts(b, v.Smp)
-	b = wire.AppendString(b, "Lvl")
-	b = wire.AppendString(b, string(v.Lvl))
-	b = wire.AppendString(b, "Lvls")
-	b = wire.AppendStrings(b, v.Lvls)
-	b = wire.AppendString(b, "At")
-	b = sgnEncodePoint(b, &v.At)
-	b = wire.AppendString(b, "Path")
+// sgnEncodeAll writes v as a CBOR map keyed by field name.
+func sgnEncodeAll(w *wire.Encoder, v *All) {
+	w.MapHeader(43)
+	w.Text("I")
+	w.Int(int64(v.I))
+	w.Text("I8")
+	w.Int(int64(v.I8))
+	w.Text("I16")
+	w.Int(int64(v.I16))
+	w.Text("I32")
+	w.Int(int64(v.I32))
+	w.Text("I64")
+	w.Int(v.I64)
+	w.Text("U")
+	w.Uint(uint64(v.U))
+	w.Text("U8")
+	w.Uint(uint64(v.U8))
+	w.Text("U16")
+	w.Uint(uint64(v.U16))
+	w.Text("U32")
+	w.Uint(uint64(v.U32))
+	w.Text("U64")
+	w.Uint(v.U64)
+	w.Text("F32")
+	w.Float32(v.F32)
+	w.Text("F64")
+	w.Float64(v.F64)
+	w.Text("B")
+	w.Bool(v.B)
+	w.Text("S")
+	w.Text(v.S)
+	w.Text("Raw")
+	w.Bytes(v.Raw)
+	w.Text("Is")
+	wire.EncodeInts(w, v.Is)
+	w.Text("I8s")
+	wire.EncodeInts(w, v.I8s)
+	w.Text("I16s")
+	wire.EncodeInts(w, v.I16s)
+	w.Text("I32s")
+	wire.EncodeInts(w, v.I32s)
+	w.Text("I64s")
+	wire.EncodeInts(w, v.I64s)
+	w.Text("Us")
+	wire.EncodeUints(w, v.Us)
+	w.Text("U16s")
+	wire.EncodeUints(w, v.U16s)
+	w.Text("U32s")
+	wire.EncodeUints(w, v.U32s)
+	w.Text("U64s")
+	wire.EncodeUints(w, v.U64s)
+	w.Text("F32s")
+	wire.EncodeFloat32s(w, v.F32s)
+	w.Text("F64s")
+	wire.EncodeFloat64s(w, v.F64s)
+	w.Text("Bs")
+	wire.EncodeBools(w, v.Bs)
+	w.Text("Ss")
+	wire.EncodeStrings(w, v.Ss)
+	w.Text("Temp")
+	w.Float64(float64(v.Temp))
+	w.Text("Temps")
+	wire.EncodeFloat64s(w, v.Temps)
+	w.Text("Blob")
+	w.Bytes(v.Blob)
+	w.Text("Smp")
+	wire.EncodeInts(w, v.Smp)
+	w.Text("Lvl")
+	w.Text(string(v.Lvl))
+	w.Text("Lvls")
+	wire.EncodeStrings(w, v.Lvls)
+	w.Text("At")
+	sgnEncodePoint(w, &v.At)
+	w.Text("Path")
 	if v.Path == nil {
-		b = wire.AppendNull(b)
+		w.Null()
 	} else {
-		b = wire.AppendArrayHeader(b, len(v.Path))
+		w.ArrayHeader(len(v.Path))
 		for i := range v.Path {
-			b = sgnEncodePoint(b, &v.Path[i])
+			sgnEncodePoint(w, &v.Path[i])
 		}
 	}
-	b = wire.AppendString(b, "Grid")
+	w.Text("Grid")
 	if v.Grid == nil {
-		b = wire.AppendNull(b)
+		w.Null()
 	} else {
-		b = wire.AppendArrayHeader(b, len(v.Grid))
+		w.ArrayHeader(len(v.Grid))
 		for i := range v.Grid {
-			b = wire.AppendFloat64s(b, v.Grid[i])
+			wire.EncodeFloat64s(w, v.Grid[i])
 		}
 	}
-	b = wire.AppendString(b, "Words")
+	w.Text("Words")
 	if v.Words == nil {
-		b = wire.AppendNull(b)
+		w.Null()
 	} else {
-		b = wire.AppendArrayHeader(b, len(v.Words))
+		w.ArrayHeader(len(v.Words))
 		for i := range v.Words {
-			b = wire.AppendStrings(b, v.Words[i])
+			wire.EncodeStrings(w, v.Words[i])
 		}
 	}
-	b = wire.AppendString(b, "Blobs")
+	w.Text("Blobs")
 	if v.Blobs == nil {
-		b = wire.AppendNull(b)
+		w.Null()
 	} else {
-		b = wire.AppendArrayHeader(b, len(v.Blobs))
+		w.ArrayHeader(len(v.Blobs))
 		for i := range v.Blobs {
-			b = wire.AppendBytes(b, v.Blobs[i])
+			w.Bytes(v.Blobs[i])
 		}
 	}
-	b = wire.AppendString(b, "Inner")
-	b = sgnEncodeInner(b, &v.Inner)
-	b = wire.AppendString(b, "None")
-	b = sgnEncodeEmpty(b, &v.None)
-	b = wire.AppendString(b, "note")
-	b = wire.AppendString(b, v.Note)
-	b = wire.AppendString(b, "kind")
-	b = wire.AppendString(b, v.Kind)
-	return b
+	w.Text("Inner")
+	sgnEncodeInner(w, &v.Inner)
+	w.Text("None")
+	sgnEncodeEmpty(w, &v.None)
+	w.Text("note")
+	w.Text(v.Note)
+	w.Text("kind")
+	w.Text(v.Kind)
 }
 
 // sgnDecodeAll sets the fields of v from a CBOR map, skipping keys it does not know.
@@ -319,9 +317,9 @@ func sgnDecodeAll(d *wire.Decoder, v *All) {
 	}
 }
 
-// sgnEncodeEmpty appends v as a CBOR map keyed by field name.
-func sgnEncodeEmpty(b []byte, v *Empty) []byte {
-	return wire.AppendMapHeader(b, 0)
+// sgnEncodeEmpty writes v as a CBOR map keyed by field name.
+func sgnEncodeEmpty(w *wire.Encoder, v *Empty) {
+	w.MapHeader(0)
 }
 
 // sgnDecodeEmpty sets the fields of v from a CBOR map, skipping keys it does not know.
@@ -333,21 +331,20 @@ func sgnDecodeEmpty(d *wire.Decoder, v *Empty) {
 	}
 }
 
-// sgnEncodeInner appends v as a CBOR map keyed by field name.
-func sgnEncodeInner(b []byte, v *Inner) []byte {
-	b = wire.AppendMapHeader(b, 2)
-	b = wire.AppendString(b, "Depth")
-	b = wire.AppendInt(b, int64(v.Depth))
-	b = wire.AppendString(b, "Points")
+// sgnEncodeInner writes v as a CBOR map keyed by field name.
+func sgnEncodeInner(w *wire.Encoder, v *Inner) {
+	w.MapHeader(2)
+	w.Text("Depth")
+	w.Int(int64(v.Depth))
+	w.Text("Points")
 	if v.Points == nil {
-		b = wire.AppendNull(b)
+		w.Null()
 	} else {
-		b = wire.AppendArrayHeader(b, len(v.Points))
+		w.ArrayHeader(len(v.Points))
 		for i := range v.Points {
-			b = sgnEncodePoint(b, &v.Points[i])
+			sgnEncodePoint(w, &v.Points[i])
 		}
 	}
-	return b
 }
 
 // sgnDecodeInner sets the fields of v from a CBOR map, skipping keys it does not know.
@@ -372,16 +369,15 @@ func sgnDecodeInner(d *wire.Decoder, v *Inner) {
 	}
 }
 
-// sgnEncodePoint appends v as a CBOR map keyed by field name.
-func sgnEncodePoint(b []byte, v *Point) []byte {
-	b = wire.AppendMapHeader(b, 3)
-	b = wire.AppendString(b, "X")
-	b = wire.AppendFloat64(b, v.X)
-	b = wire.AppendString(b, "Y")
-	b = wire.AppendFloat64(b, v.Y)
-	b = wire.AppendString(b, "label")
-	b = wire.AppendString(b, v.Label)
-	return b
+// sgnEncodePoint writes v as a CBOR map keyed by field name.
+func sgnEncodePoint(w *wire.Encoder, v *Point) {
+	w.MapHeader(3)
+	w.Text("X")
+	w.Float64(v.X)
+	w.Text("Y")
+	w.Float64(v.Y)
+	w.Text("label")
+	w.Text(v.Label)
 }
 
 // sgnDecodePoint sets the fields of v from a CBOR map, skipping keys it does not know.

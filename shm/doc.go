@@ -1,15 +1,31 @@
-// Package shm provides named shared-memory segments: SGN's to_shm. A
-// segment is created by one process under a name, mapped by any process that
-// opens the name, and removed with Unlink; its bytes are shared, not copied,
-// so a large read-mostly array can be handed to every worker.
+// Package shm provides the shared memory of a pipeline: segments that a
+// pipeline shares with its workers by name (SGN's to_shm), and the pool of
+// slots that large frame payloads travel in.
 //
-// On Linux a segment is a file in /dev/shm, mapped with mmap, so the names
-// are the ones POSIX shm_open uses and other programs (Python's
-// multiprocessing.shared_memory among them) can open them.
+// Memory here has no name in any file system. A [Segment] is a memfd: an
+// anonymous file that lives as long as some process holds it open or
+// mapped. The process that creates it passes its descriptor to the worker
+// processes it starts, and each maps it; when the last of them has exited,
+// the kernel frees the memory, however they ended: normally, with an error,
+// or killed. Nothing can be left behind in /dev/shm, and no other process
+// can open a segment by guessing its name.
 //
-// Creating a name that exists fails with an error that wraps fs.ErrExist;
-// unlike SGN, it never touches other segments. Removing every segment a
-// pipeline created when it ends, also when it crashes, and the pool of
-// reusable slots for frame payloads are built on this package by the
-// pipeline and the runtime.
+// A segment's bytes are shared, not copied: a write in one process is seen
+// by every other process that has the segment mapped. [View] gives typed
+// access to them, as a slice that aliases the segment:
+//
+//	seg, err := shm.New("calibration", 5*8, nil)
+//	...
+//	v := shm.View[float64](seg) // len(v) == 5
+//
+// A [Pool] is a segment cut into slots of one size. The runtime puts a
+// frame's large byte and numeric slices in slots, so that the frame's
+// message carries a small descriptor instead of the bytes, and the
+// receiver's slice is the slot itself. Which process may use which slot,
+// and when a slot is free again, is the runtime's business; this package
+// only maps the memory and tells where a slice lies in it.
+//
+// Mappings are made once and reused. A slice obtained from a segment or a
+// pool is valid until the segment or pool is closed in this process;
+// touching it afterwards is a fault.
 package shm

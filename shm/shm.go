@@ -1,121 +1,112 @@
 package shm
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
-	"syscall"
+	"unsafe"
 )
 
-// Dir is where segments live.
-const Dir = "/dev/shm"
-
-// A Segment is a shared-memory segment mapped into this process.
+// A Segment is a region of shared memory, mapped in this process.
 type Segment struct {
 	name string
-	data []byte
+	meta map[string]any
+	f    *os.File // the memfd, until Close
+	data []byte   // the mapping, until Close
 }
 
-// Create creates a segment of size bytes, zeroed, and maps it. It fails with
-// an error wrapping fs.ErrExist if the name is taken.
-func Create(name string, size int) (*Segment, error) {
-	if err := checkName(name); err != nil {
-		return nil, err
-	}
+// New creates a segment of size bytes, zeroed, and maps it. The name is for
+// people and error messages (it shows in /proc/<pid>/fd as memfd:sgn:name);
+// meta is carried with the segment for whoever receives it.
+func New(name string, size int, meta map[string]any) (*Segment, error) {
 	if size <= 0 {
-		return nil, fmt.Errorf("shm: create %q: size %d is not positive", name, size)
+		return nil, fmt.Errorf("shm: segment %q: size %d is not positive", name, size)
 	}
-	f, err := os.OpenFile(path(name), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := memfd("sgn:"+name, size)
 	if err != nil {
-		return nil, fmt.Errorf("shm: create %q: %w", name, unwrapPath(err))
+		return nil, fmt.Errorf("shm: segment %q: %w", name, err)
 	}
-	defer f.Close()
-	if err := f.Truncate(int64(size)); err != nil {
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("shm: create %q: %w", name, unwrapPath(err))
-	}
-	s, err := mapFile(name, f, size)
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return s, err
+	return mapSegment(name, meta, f, size)
 }
 
-// Open maps an existing segment, whole.
-func Open(name string) (*Segment, error) {
-	if err := checkName(name); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path(name), os.O_RDWR, 0)
-	if err != nil {
-		return nil, fmt.Errorf("shm: open %q: %w", name, unwrapPath(err))
-	}
-	defer f.Close()
+// Map maps a segment that another process created and passed on as f, of
+// size bytes. The Segment owns f from then on, also on error.
+func Map(name string, meta map[string]any, f *os.File, size int) (*Segment, error) {
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("shm: open %q: %w", name, err)
+		f.Close()
+		return nil, fmt.Errorf("shm: segment %q: %w", name, err)
 	}
-	return mapFile(name, f, int(st.Size()))
+	if st.Size() != int64(size) {
+		f.Close()
+		return nil, fmt.Errorf("shm: segment %q: the descriptor holds %d bytes, not %d", name, st.Size(), size)
+	}
+	return mapSegment(name, meta, f, size)
 }
 
-func mapFile(name string, f *os.File, size int) (*Segment, error) {
-	data, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+func mapSegment(name string, meta map[string]any, f *os.File, size int) (*Segment, error) {
+	data, err := mmap(f, size)
 	if err != nil {
-		return nil, fmt.Errorf("shm: map %q (%d bytes): %w", name, size, err)
+		f.Close()
+		return nil, fmt.Errorf("shm: segment %q: map %d bytes: %w", name, size, err)
 	}
-	return &Segment{name: name, data: data}, nil
+	return &Segment{name: name, meta: meta, f: f, data: data}, nil
 }
 
 // Name returns the segment's name.
 func (s *Segment) Name() string { return s.name }
 
+// Meta returns the metadata the segment was created with. It is shared, not
+// copied: do not change it.
+func (s *Segment) Meta() map[string]any { return s.meta }
+
+// Len returns the segment's size in bytes.
+func (s *Segment) Len() int { return len(s.data) }
+
 // Bytes returns the segment's memory. Writes are seen by every process that
 // has the segment mapped. The slice is invalid after Close.
 func (s *Segment) Bytes() []byte { return s.data }
 
-// Close unmaps the segment from this process; the segment itself remains
-// until it is unlinked.
+// File returns the segment's descriptor, for passing to a child process.
+// It is nil after Close.
+func (s *Segment) File() *os.File { return s.f }
+
+// Close unmaps the segment from this process and closes its descriptor.
+// The memory itself is freed once no process has it open or mapped. Close
+// may be called more than once.
 func (s *Segment) Close() error {
-	if s.data == nil {
+	var err error
+	if s.data != nil {
+		err = munmap(s.data)
+		s.data = nil
+	}
+	if s.f != nil {
+		if cerr := s.f.Close(); err == nil {
+			err = cerr
+		}
+		s.f = nil
+	}
+	if err != nil {
+		return fmt.Errorf("shm: segment %q: %w", s.name, err)
+	}
+	return nil
+}
+
+// Number is the set of element types a view can have.
+type Number interface {
+	~int8 | ~int16 | ~int32 | ~int64 | ~int |
+		~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uint | ~uintptr |
+		~float32 | ~float64
+}
+
+// View returns the segment's memory as a slice of E, without copying: as
+// many whole elements as fit. The slice is invalid after Close.
+func View[E Number](s *Segment) []E { return view[E](s.data) }
+
+func view[E Number](b []byte) []E {
+	var zero E
+	n := len(b) / int(unsafe.Sizeof(zero))
+	if n == 0 {
 		return nil
 	}
-	err := syscall.Munmap(s.data)
-	s.data = nil
-	if err != nil {
-		return fmt.Errorf("shm: unmap %q: %w", s.name, err)
-	}
-	return nil
-}
-
-// Unlink removes the segment's name; processes that have it mapped keep
-// their mapping until they close it.
-func Unlink(name string) error {
-	if err := checkName(name); err != nil {
-		return err
-	}
-	if err := os.Remove(path(name)); err != nil {
-		return fmt.Errorf("shm: unlink %q: %w", name, unwrapPath(err))
-	}
-	return nil
-}
-
-func path(name string) string { return filepath.Join(Dir, name) }
-
-func checkName(name string) error {
-	if name == "" || name == "." || name == ".." || strings.ContainsRune(name, '/') || len(name) > 255 {
-		return fmt.Errorf("shm: invalid segment name %q: want 1 to 255 bytes without '/'", name)
-	}
-	return nil
-}
-
-// unwrapPath drops the *PathError's path, which names /dev/shm, so that the
-// message speaks of the segment.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
+	return unsafe.Slice((*E)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }

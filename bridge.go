@@ -1,108 +1,170 @@
 package sgn
 
 import (
-	"context"
 	"fmt"
-	"io"
+	"reflect"
 
 	"github.com/sgn-go/sgn/runtime"
 	"github.com/sgn-go/sgn/wire"
 )
 
-// This file joins typed pads to the runtime's pipes. Across a process
-// boundary a link has a sink pad's queue at each end: the sender's outlet
-// reads one queue and encodes its frames; the receiver's inlet decodes them
-// into the other.
+// This file joins typed pads to the runtime's connections. A run places
+// every link by where its two elements run:
+//
+//	main → main      the sink pad's queue; Send waits while it is full
+//	main → worker    an Out of the worker's Conn; Send waits for a credit
+//	worker → main    the worker's Relay decodes into the sink pad's queue
+//	worker → worker  the Relay forwards the encoded frame to the other
+//	                 worker's Conn, without decoding it
+//
+// and, in a worker, its element's source pads are Outs of its Conn and its
+// sink pads are fed by the Conn's reader.
 
-// outlet reads a sink pad's queue and encodes each frame for the pipe.
-type outlet[T any] struct {
-	pad  *Sink[T]
-	cur  Frame[T] // the frame Wait took
-	meta []byte   // cur's metadata, encoded
-}
-
-func (p *Sink[T]) outlet() runtime.Outlet { return &outlet[T]{pad: p} }
-
-// Wait takes the next frame from the queue (runtime.Outlet).
-func (o *outlet[T]) Wait(ctx context.Context) error {
-	select {
-	case f, ok := <-o.pad.ch:
-		return o.took(f, ok)
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
-
-// Poll takes the next frame if the queue has one (runtime.Outlet).
-func (o *outlet[T]) Poll() (bool, error) {
-	select {
-	case f, ok := <-o.pad.ch:
-		if err := o.took(f, ok); err != nil {
-			return false, err
+// connect places p's links for a run of the main process (see run).
+func (p *Source[T]) connect(r *run) {
+	from := p.node
+	p.local, p.remote = nil, nil
+	if !from.inWorker {
+		for _, s := range p.to {
+			if s.node.inWorker {
+				p.remote = append(p.remote, s.node.conn.Out(s.index))
+				continue
+			}
+			s.open(r.queue)
+			s.pool = r.pool
+			p.local = append(p.local, s)
 		}
-		return true, nil
-	default:
-		return false, nil
+		p.scan = r.pool != nil && hasSlices[T]() && (from.budget != nil || from.fedByWorker)
+		return
 	}
+	relay := runtime.NewRelay(from.conn, p.index)
+	var locals []*Sink[T]
+	for _, s := range p.to {
+		if s.node.inWorker {
+			relay.AddRemote(s.node.conn.Out(s.index))
+			continue
+		}
+		s.open(r.window) // credits bound what arrives, the frame being worked on included
+		s.pool = r.pool
+		consumed, finished := relay.AddLocal()
+		s.consumed = func(bool) { consumed(1) }
+		s.finished = finished
+		locals = append(locals, s)
+	}
+	if len(locals) == 0 {
+		return
+	}
+	var d wire.Decoder
+	if r.pool != nil {
+		d.SetResolver(r.pool)
+	}
+	codec := p.codec
+	relay.SetLocal(func(flags uint64, body []byte, slots []uint32) error {
+		var f Frame[T]
+		if err := codec.decodeFrame(&d, flags, body, &f); err != nil {
+			return fmt.Errorf("%s: %w", p.FullName(), err)
+		}
+		for _, s := range locals {
+			if err := s.deliver(item[T]{f, slots}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
-func (o *outlet[T]) took(f Frame[T], ok bool) error {
-	if !ok {
-		return io.EOF
-	}
-	meta, err := encodeMeta(f.Meta)
-	if err != nil {
-		return fmt.Errorf("%s: %w", o.pad.FullName(), err)
-	}
-	o.cur, o.meta = f, meta
-	return nil
+// attach makes p, a source pad of a worker's element, send its frames on
+// outgoing pad p.index of c.
+func (p *Source[T]) attach(c *runtime.Conn) {
+	p.local, p.remote = nil, []*runtime.Out{c.Out(p.index)}
 }
 
-// AppendFrame encodes the frame Wait took (runtime.Outlet).
-func (o *outlet[T]) AppendFrame(b []byte) ([]byte, bool) {
-	b = o.pad.codec.appendFrame(b, &o.cur, o.meta)
-	eos := o.cur.EOS
-	o.cur = Frame[T]{}
-	return b, eos
+// inlet makes p, a sink pad of a worker's element, receive the frames of
+// incoming pad p.index of c.
+func (p *Sink[T]) inlet(c *runtime.Conn, pool *runtime.Pool) {
+	p.open(c.Window()) // credits bound what arrives, the frame being worked on included
+	p.pool = pool
+	i := p.index
+	p.consumed = func(urgent bool) { c.Consumed(i, 1, urgent) }
+	in := &inlet[T]{pad: p}
+	if pool != nil {
+		in.res.pool = pool
+		in.dec.SetResolver(&in.res)
+	}
+	c.SetIn(i, in)
 }
 
-// inlet decodes frames from the pipe into a sink pad's queue.
+// inlet decodes a worker's incoming frames into its sink pad's queue.
 type inlet[T any] struct {
 	pad *Sink[T]
 	dec wire.Decoder
-	f   Frame[T] // the frame being decoded
+	res slotResolver
 }
 
-func (p *Sink[T]) inlet() runtime.Inlet { return &inlet[T]{pad: p} }
-
-// SetRelease sets the function the pad's Recv calls for each frame it takes
-// (runtime.Inlet).
-func (in *inlet[T]) SetRelease(release func()) { in.pad.release = release }
-
-// Deliver decodes a frame into the queue (runtime.Inlet).
-func (in *inlet[T]) Deliver(body []byte) error {
-	if err := in.pad.codec.decodeFrame(&in.dec, body, &in.f); err != nil {
+// Deliver decodes a frame into the queue (runtime.In).
+func (in *inlet[T]) Deliver(flags uint64, body []byte) error {
+	in.res.slots = nil
+	var f Frame[T]
+	if err := in.pad.codec.decodeFrame(&in.dec, flags, body, &f); err != nil {
 		return fmt.Errorf("%s: %w", in.pad.FullName(), err)
 	}
+	return in.pad.deliver(item[T]{f, in.res.slots})
+}
+
+// deliver queues a frame that arrived from another process. It never
+// waits: the sender held a credit for it, so the queue has room.
+func (p *Sink[T]) deliver(it item[T]) error {
 	select {
-	case in.pad.ch <- in.f:
-		return nil
+	case <-p.done:
+		return nil // finished: its frames are no longer counted
 	default:
-		return fmt.Errorf("%s: %w: frame beyond the credit window", in.pad.FullName(), runtime.ErrProtocol)
 	}
+	if err := p.pool.Hold(it.slots); err != nil {
+		return fmt.Errorf("%s: %w", p.FullName(), err)
+	}
+	select {
+	case p.q <- it:
+	default:
+		p.pool.Release(it.slots)
+		return fmt.Errorf("%s: %w: frame beyond the credit window", p.FullName(), runtime.ErrProtocol)
+	}
+	if len(it.slots) > 0 {
+		select {
+		case <-p.done:
+			p.drain()
+		default:
+		}
+	}
+	return nil
 }
 
-func (p *Source[T]) attach(capacity int) runtime.Outlet {
-	s := &Sink[T]{padBase: padBase{name: p.name, kind: "snk", node: p.node}, codec: p.codec}
-	s.open(capacity)
-	Link(p, s)
-	return s.outlet()
-}
+// hasSlices reports whether values of T can hold byte or numeric slices,
+// which may travel in slots.
+func hasSlices[T any]() bool { return typeHasSlices(reflect.TypeFor[T](), 0) }
 
-func (p *Source[T]) relay(capacity int) (runtime.Inlet, func(*Context) error) {
-	s := &Sink[T]{padBase: padBase{name: p.name, kind: "src", node: p.node}, codec: p.codec}
-	s.open(capacity)
-	return s.inlet(), func(ctx *Context) error {
-		return RunTransform(ctx, s, p, func(_ *Context, f Frame[T]) (Frame[T], error) { return f, nil })
+func typeHasSlices(t reflect.Type, depth int) bool {
+	if depth > 32 { // a recursive type: sgngen refuses those
+		return false
 	}
+	switch t.Kind() {
+	case reflect.Slice:
+		switch t.Elem().Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+			reflect.Float32, reflect.Float64:
+			return true
+		}
+		return typeHasSlices(t.Elem(), depth+1)
+	case reflect.Array, reflect.Pointer:
+		return typeHasSlices(t.Elem(), depth+1)
+	case reflect.Map:
+		return typeHasSlices(t.Key(), depth+1) || typeHasSlices(t.Elem(), depth+1)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if typeHasSlices(t.Field(i).Type, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
 }

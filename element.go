@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/sgn-go/sgn/runtime"
+	"github.com/sgn-go/sgn/shm"
 	"github.com/sgn-go/sgn/wire"
 )
 
@@ -43,12 +45,18 @@ type Spec struct {
 const GeneratedV1 = true
 
 // A Context is what an element's methods receive: a context.Context that is
-// cancelled when the pipeline stops, plus facts about where the element runs.
+// cancelled when the pipeline stops, plus facts about where the element
+// runs and access to the pipeline's shared memory (see Segment and Alloc).
 type Context struct {
 	context.Context
 	element  string
 	inWorker bool
 	eos      <-chan struct{}
+
+	segments map[string]*shm.Segment
+	pool     *runtime.Pool   // nil if the pipeline has no slot pool
+	budget   *runtime.Budget // the element's slots; nil if its frames stay in this process
+	allocs   []wire.Slot     // slots Alloc handed out that no frame has carried yet
 }
 
 // EOSRequested returns a channel that is closed when the pipeline asks its
@@ -85,7 +93,9 @@ func RunSource[T any](ctx *Context, out *Source[T], next func(*Context) (Frame[T
 		if err != nil {
 			return err
 		}
-		if err := out.Send(ctx, f); err != nil {
+		err = out.Send(ctx, f)
+		ctx.freeAllocs()
+		if err != nil {
 			return err
 		}
 		if f.EOS {
@@ -109,7 +119,9 @@ func RunTransform[T, U any](ctx *Context, in *Sink[T], out *Source[U], process f
 			return err
 		}
 		g.EOS = g.EOS || f.EOS
-		if err := out.Send(ctx, g); err != nil {
+		err = out.Send(ctx, g)
+		ctx.freeAllocs()
+		if err != nil {
 			return err
 		}
 		if g.EOS {
@@ -127,7 +139,9 @@ func RunSink[T any](ctx *Context, in *Sink[T], consume func(*Context, Frame[T]) 
 		if err != nil {
 			return err
 		}
-		if err := consume(ctx, f); err != nil {
+		err = consume(ctx, f)
+		ctx.freeAllocs()
+		if err != nil {
 			return err
 		}
 		if f.EOS {
@@ -173,6 +187,7 @@ func runElement(ctx *Context, e Element, spec *Spec) (err error) {
 			return err
 		}
 	}
+	defer ctx.freeAllocs()
 	if err := spec.Run(ctx); err != nil {
 		return err
 	}

@@ -2,9 +2,6 @@ package sgn
 
 import (
 	"fmt"
-	"reflect"
-
-	"github.com/fxamacker/cbor/v2"
 
 	"github.com/sgn-go/sgn/runtime"
 	"github.com/sgn-go/sgn/wire"
@@ -15,7 +12,10 @@ import (
 //
 // Frames are passed by value; Data is not copied, so a slice or map in it is
 // shared by every consumer of an in-process link (as SGN shares its frame
-// objects). A frame that crosses a process boundary is a copy.
+// objects). A frame that crosses a process boundary is a copy, except for
+// large byte and numeric slices, which travel in shared memory: the
+// receiver's slice is the memory the sender filled (see Sink.Recv for how
+// long it may be used).
 type Frame[T any] struct {
 	Data T
 	EOS  bool           // the last frame on its pad
@@ -35,65 +35,113 @@ type Codec[T any] struct {
 	Decode func(d *wire.Decoder, v *T)
 }
 
-var metaDecMode = func() cbor.DecMode {
-	m, err := cbor.DecOptions{
-		DefaultMapType: reflect.TypeFor[map[string]any](),
-		IntDec:         cbor.IntDecConvertSigned,
-	}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-	return m
-}()
-
-// appendFrame appends f as the runtime's frame body: flags, data and, when
-// present, metadata (encoded in advance by encodeMeta).
-func (c *Codec[T]) appendFrame(b []byte, f *Frame[T], meta []byte) []byte {
-	var flags uint64
-	if f.EOS {
-		flags |= runtime.FlagEOS
-	}
-	if f.Gap {
-		flags |= runtime.FlagGap
-	}
-	b = wire.AppendUint(b, flags)
-	w := wire.NewEncoder(b, nil)
-	c.Encode(w, &f.Data)
-	return append(w.Buf(), meta...)
+// encoding is a source pad's encoder, reused from frame to frame: the body
+// of the frame being sent (its data, then its metadata if any) and the slots
+// its slices travel in.
+type encoding struct {
+	w      wire.Encoder
+	buf    []byte
+	body   []byte
+	slots  []wire.Slot // the descriptors in body
+	found  []uint32    // slots the frame's data lay in already; a new slice per frame, as queued frames keep it
+	placed []wire.Slot // slots its data was copied into, which its receivers own once it is sent
+	placer placer
 }
 
-// encodeMeta encodes a frame's metadata, or returns nil if it has none.
-func encodeMeta(m map[string]any) ([]byte, error) {
-	if m == nil {
-		return nil, nil
+// encode encodes f for p's remote destinations, putting large slices in
+// slots of ctx's pool (copying them into the element's slots if they are
+// not there yet), or, if p has none, only finds the slots f's data lies
+// in.
+func (p *Source[T]) encode(ctx *Context, f *Frame[T]) error {
+	e := &p.enc
+	e.slots, e.found, e.placed = e.slots[:0], nil, e.placed[:0]
+	var pl wire.Placer
+	if ctx.pool != nil {
+		e.placer = placer{ctx: ctx, e: e, copy: len(p.remote) > 0}
+		pl = &e.placer
 	}
-	b, err := cbor.Marshal(m)
+	e.w.Reset(e.buf[:0], pl)
+	p.codec.Encode(&e.w, &f.Data)
+	b := e.w.Buf()
+	if err := e.w.Err(); err != nil {
+		e.unplace(ctx)
+		return err
+	}
+	meta, err := runtime.EncodeMeta(f.Meta)
 	if err != nil {
-		return nil, fmt.Errorf("frame metadata cannot cross a process boundary: %w", err)
+		e.unplace(ctx)
+		return err
 	}
-	return b, nil
+	e.buf = append(b, meta...)
+	e.body = e.buf
+	return nil
 }
 
-// decodeFrame decodes a frame body written by appendFrame into f, with d,
-// which it resets. Callers keep d and f per pad, so that nothing is
-// allocated per frame.
-func (c *Codec[T]) decodeFrame(d *wire.Decoder, body []byte, f *Frame[T]) error {
-	*f = Frame[T]{}
+// sent ends the sending of a frame: the slots it was copied into now
+// belong to its receivers, and so do the element's allocations it carried.
+func (e *encoding) sent(ctx *Context) {
+	for _, s := range e.placed {
+		ctx.pool.Release([]uint32{s.Index}) // the placer's reference; in a worker, the main process keeps the accounts
+	}
+	e.placed = e.placed[:0]
+	if len(e.found) > 0 {
+		ctx.allocsSent(e.found)
+	}
+	e.found, e.body = nil, nil
+}
+
+// unplace gives back the slots a frame that will not be sent was copied
+// into.
+func (e *encoding) unplace(ctx *Context) {
+	for _, s := range e.placed {
+		ctx.budget.Give(s)
+	}
+	e.placed, e.found, e.body = e.placed[:0], nil, nil
+}
+
+// A placer decides, for the encoder, where the slices of one frame travel
+// (wire.Placer).
+type placer struct {
+	ctx  *Context
+	e    *encoding
+	copy bool // copy slices that are not in the pool yet into the element's slots
+}
+
+func (pl *placer) Place(mem []byte) (wire.Slot, bool, error) {
+	var budget *runtime.Budget
+	if pl.copy {
+		budget = pl.ctx.budget
+	}
+	s, placed, ok, err := pl.ctx.pool.Place(pl.ctx, mem, budget)
+	if err != nil || !ok {
+		return s, ok, err
+	}
+	e := pl.e
+	e.slots = append(e.slots, s)
+	switch {
+	case placed:
+		e.placed = append(e.placed, s)
+	case !containsSlot(e.found, s.Index):
+		e.found = append(e.found, s.Index)
+	}
+	return s, true, nil
+}
+
+// decodeFrame decodes a frame's body into f, with d, which it resets.
+func (c *Codec[T]) decodeFrame(d *wire.Decoder, flags uint64, body []byte, f *Frame[T]) error {
+	*f = Frame[T]{EOS: flags&runtime.FlagEOS != 0, Gap: flags&runtime.FlagGap != 0}
 	d.Reset(body)
-	flags := d.Uint(64)
-	f.EOS = flags&runtime.FlagEOS != 0
-	f.Gap = flags&runtime.FlagGap != 0
 	c.Decode(d, &f.Data)
-	if d.Err() == nil && d.Len() > 0 {
-		if err := metaDecMode.Unmarshal(d.Raw(), &f.Meta); err != nil {
-			return fmt.Errorf("decoding frame metadata: %w", err)
-		}
-	}
 	if err := d.Err(); err != nil {
 		return fmt.Errorf("decoding frame: %w", err)
 	}
-	if d.Len() > 0 {
-		return fmt.Errorf("decoding frame: %d bytes left over", d.Len())
+	if d.Len() == 0 {
+		return nil
 	}
-	return nil
+	meta, err := runtime.DecodeMeta(d.Raw())
+	if err == nil && d.Len() > 0 {
+		err = fmt.Errorf("decoding frame: %d bytes left over", d.Len())
+	}
+	f.Meta = meta
+	return err
 }

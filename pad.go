@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sgn-go/sgn/runtime"
+	"github.com/sgn-go/sgn/wire"
 )
 
 // A Pad is a named input or output of an element. Its full name is SGN's
@@ -18,9 +19,10 @@ type Pad interface {
 
 // padBase is what every pad has, whatever its frame type.
 type padBase struct {
-	name string
-	kind string // "src" or "snk"
-	node *node  // the element it belongs to, once inserted
+	name  string
+	kind  string // "src" or "snk"
+	node  *node  // the element it belongs to, once inserted
+	index int    // its place among the element's pads of its kind
 }
 
 func (p *padBase) Name() string { return p.name }
@@ -48,8 +50,15 @@ var ErrEOS = errors.New("sgn: pad is past EOS")
 type Source[T any] struct {
 	padBase
 	codec Codec[T]
-	to    []*Sink[T]
-	eos   bool // an EOS frame was sent
+	to    []*Sink[T] // its links
+	eos   bool       // an EOS frame was sent
+
+	// Where its frames go in this process's run, set by connect: sink pads
+	// of this process, and pads of connections to workers.
+	local  []*Sink[T]
+	remote []*runtime.Out
+	scan   bool // its frames may hold slices of the slot pool, to be accounted for
+	enc    encoding
 }
 
 // A Sink is a sink pad: the element receives frames of type T from it.
@@ -62,10 +71,26 @@ type Sink[T any] struct {
 	from  *Source[T]
 	extra []*Source[T] // further upstreams linked by mistake, reported by Check
 
-	ch      chan Frame[T] // frames from upstream; closed after its EOS frame
+	q       chan item[T]  // frames from upstream
 	done    chan struct{} // closed when the owning element has finished
-	release func()        // set when a worker's pipe feeds ch: returns a credit
 	eos     bool          // the EOS frame was received
+	cur     []uint32      // the slots of the frame the consumer is working on
+	holding bool          // the consumer is working on a frame (from its last Recv)
+
+	// Set when frames arrive from another process: pool releases the
+	// slots of a frame the consumer is done with, and consumed gives its
+	// credit back (urgently if it held slots, which the sender may be
+	// waiting for); finished says the element will take no more frames.
+	pool     *runtime.Pool
+	consumed func(urgent bool)
+	finished func()
+}
+
+// An item is a queued frame and the slots its data lies in, each of which
+// holds a reference for it.
+type item[T any] struct {
+	f     Frame[T]
+	slots []uint32
 }
 
 // Link connects a source pad to a sink pad: frames sent on from arrive at
@@ -103,6 +128,10 @@ func (p *Sink[T]) Init(name string, c Codec[T]) Pad {
 // consumer's queue is full. A frame with EOS set is the pad's last: after
 // it, Send returns ErrEOS. Frames for an element that has already finished
 // are dropped.
+//
+// Once Send returns, the frame belongs to its consumers: its data may be
+// theirs to change (in this process) or be travelling to another. Do not
+// change it afterwards.
 func (p *Source[T]) Send(ctx *Context, f Frame[T]) error {
 	if p.eos {
 		return fmt.Errorf("%s: %w: Send after an EOS frame", p.FullName(), ErrEOS)
@@ -112,21 +141,26 @@ func (p *Source[T]) Send(ctx *Context, f Frame[T]) error {
 		return context.Cause(ctx)
 	default:
 	}
-	for _, s := range p.to {
-		select {
-		case s.ch <- f:
-			continue
-		default:
+	e := &p.enc
+	if len(p.remote) > 0 || p.scan {
+		if err := p.encode(ctx, &f); err != nil {
+			return fmt.Errorf("%s: %w", p.FullName(), err)
 		}
-		select {
-		case s.ch <- f:
-		case <-s.done:
-		case <-ctx.Done():
-			return context.Cause(ctx)
+		defer e.sent(ctx)
+	}
+	for _, s := range p.local {
+		if err := s.put(ctx, item[T]{f, e.found}); err != nil {
+			return err
+		}
+	}
+	flags := frameFlags(&f)
+	for _, o := range p.remote {
+		if err := o.Send(ctx, flags, e.body, e.slots); err != nil {
+			return err
 		}
 	}
 	if f.EOS {
-		p.closeLinks()
+		p.eos = true
 	}
 	return nil
 }
@@ -140,41 +174,73 @@ func (p *Source[T]) finish(ctx *Context) error {
 	return p.Send(ctx, Frame[T]{EOS: true, Gap: true})
 }
 
-func (p *Source[T]) closeLinks() {
-	p.eos = true
-	for _, s := range p.to {
-		close(s.ch)
+// put queues it, holding its slots for it, unless the element has
+// finished, and waits while the queue is full.
+func (p *Sink[T]) put(ctx *Context, it item[T]) error {
+	if err := p.pool.Hold(it.slots); err != nil {
+		return fmt.Errorf("%s: %w", p.FullName(), err)
 	}
+	select {
+	case p.q <- it:
+	default:
+		select {
+		case p.q <- it:
+		case <-p.done:
+			p.pool.Release(it.slots)
+			return nil
+		case <-ctx.Done():
+			p.pool.Release(it.slots)
+			return context.Cause(ctx)
+		}
+	}
+	if len(it.slots) > 0 {
+		select {
+		case <-p.done: // finished meanwhile: nobody will take it
+			p.drain()
+		default:
+		}
+	}
+	return nil
 }
 
 // Recv returns the next frame. After the frame that carries EOS it returns
 // ErrEOS. It returns the context's cause if the pipeline is stopping.
+//
+// The frame is the element's until its next Recv (or, for Process and
+// Consume, until the method returns): a slice in its data may be memory
+// shared with another process, which is reused once the element is done
+// with the frame. To keep data longer, copy it (slices.Clone).
 func (p *Sink[T]) Recv(ctx *Context) (Frame[T], error) {
+	p.doneWith()
 	if p.eos {
 		return Frame[T]{}, fmt.Errorf("%s: %w", p.FullName(), ErrEOS)
 	}
+	var it item[T]
 	select {
-	case f, ok := <-p.ch:
-		return p.took(f, ok)
+	case it = <-p.q:
 	default:
+		select {
+		case it = <-p.q:
+		case <-ctx.Done():
+			return Frame[T]{}, context.Cause(ctx)
+		}
 	}
-	select {
-	case f, ok := <-p.ch:
-		return p.took(f, ok)
-	case <-ctx.Done():
-		return Frame[T]{}, context.Cause(ctx)
-	}
+	p.cur, p.holding = it.slots, true
+	p.eos = it.f.EOS
+	return it.f, nil
 }
 
-func (p *Sink[T]) took(f Frame[T], ok bool) (Frame[T], error) {
-	if !ok { // only closed after the EOS frame, which set p.eos
-		return f, fmt.Errorf("%s: %w", p.FullName(), ErrEOS)
+// doneWith releases the frame the consumer was working on, if any.
+func (p *Sink[T]) doneWith() {
+	if !p.holding {
+		return
 	}
-	if p.release != nil {
-		p.release()
+	p.holding = false
+	p.pool.Release(p.cur)
+	if p.consumed != nil {
+		p.consumed(len(p.cur) > 0)
 	}
-	p.eos = f.EOS
-	return f, nil
+	p.cur = nil
 }
 
 // AtEOS reports whether the pad has received its EOS frame.
@@ -189,8 +255,9 @@ type sinkPad interface {
 	upstream() (first Pad, extra []Pad)
 	open(capacity int)
 	close() // the owning element has finished
-	outlet() runtime.Outlet
-	inlet() runtime.Inlet
+	// inlet makes the pad, of a worker's element, receive the frames of
+	// its incoming pad on c, and give their credits back there.
+	inlet(c *runtime.Conn, pool *runtime.Pool)
 }
 
 // sourcePad is a Source[T] with T erased.
@@ -198,14 +265,13 @@ type sourcePad interface {
 	Pad
 	downstream() []Pad
 	finish(ctx *Context) error
-	// attach links p to the pipe: what the element sends on p is queued,
-	// up to capacity frames, for the returned outlet. A worker attaches each
-	// of its element's source pads.
-	attach(capacity int) runtime.Outlet
-	// relay returns an inlet with a queue of capacity frames, and a function
-	// that sends its frames on p until EOS. The parent relays a worker's
-	// output to the worker's links this way.
-	relay(capacity int) (runtime.Inlet, func(ctx *Context) error)
+	// connect places the pad's links for a run of the main process.
+	connect(r *run)
+	// attach makes the pad, of a worker's element, send on c.
+	attach(c *runtime.Conn)
+	// hasSlices reports whether its frames can hold slices that may travel
+	// in slots.
+	hasSlices() bool
 }
 
 func (p *Sink[T]) upstream() (Pad, []Pad) {
@@ -220,12 +286,34 @@ func (p *Sink[T]) upstream() (Pad, []Pad) {
 }
 
 func (p *Sink[T]) open(capacity int) {
-	p.ch = make(chan Frame[T], capacity)
+	p.q = make(chan item[T], max(0, capacity))
 	p.done = make(chan struct{})
-	p.eos = false
+	p.eos, p.cur, p.holding = false, nil, false
+	p.pool, p.consumed, p.finished = nil, nil, nil
 }
 
-func (p *Sink[T]) close() { close(p.done) }
+// close releases what the pad holds once its element has finished: the
+// frame it was working on and the frames still queued.
+func (p *Sink[T]) close() {
+	close(p.done)
+	p.doneWith()
+	p.drain()
+	if p.finished != nil {
+		p.finished()
+	}
+}
+
+// drain releases the frames left in the queue of a finished element.
+func (p *Sink[T]) drain() {
+	for {
+		select {
+		case it := <-p.q:
+			p.pool.Release(it.slots)
+		default:
+			return
+		}
+	}
+}
 
 func (p *Source[T]) downstream() []Pad {
 	out := make([]Pad, len(p.to))
@@ -234,3 +322,41 @@ func (p *Source[T]) downstream() []Pad {
 	}
 	return out
 }
+
+// frameFlags returns f's flags as the runtime sends them.
+func frameFlags[T any](f *Frame[T]) uint64 {
+	var flags uint64
+	if f.EOS {
+		flags |= runtime.FlagEOS
+	}
+	if f.Gap {
+		flags |= runtime.FlagGap
+	}
+	return flags
+}
+
+// A slotResolver resolves a frame's slot descriptors and remembers which
+// slots they were in.
+type slotResolver struct {
+	pool  *runtime.Pool
+	slots []uint32
+}
+
+func (r *slotResolver) Resolve(s wire.Slot) ([]byte, error) {
+	b, err := r.pool.Resolve(s)
+	if err == nil && !containsSlot(r.slots, s.Index) {
+		r.slots = append(r.slots, s.Index)
+	}
+	return b, err
+}
+
+func containsSlot(s []uint32, i uint32) bool {
+	for _, j := range s {
+		if j == i {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Source[T]) hasSlices() bool { return hasSlices[T]() }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/sgn-go/sgn/runtime"
+	"github.com/sgn-go/sgn/shm"
 )
 
 // DefaultQueueSize is the number of frames that may be in flight on one link
@@ -35,6 +38,9 @@ type Pipeline struct {
 	workerDir     string
 	stopTimeout   time.Duration
 	handleSignals bool
+	slots         int // per element whose frames cross processes
+	slotSize      int
+	segments      map[string]*shared
 }
 
 // node is an inserted element.
@@ -43,6 +49,11 @@ type node struct {
 	elem     Element
 	spec     Spec
 	inWorker bool
+
+	// For a run.
+	conn        *runtime.Conn   // a worker's connection
+	budget      *runtime.Budget // its slots, if its frames may travel in slots
+	fedByWorker bool            // a sink pad is linked from a worker's element
 }
 
 // A PipelineOption configures a Pipeline.
@@ -62,6 +73,25 @@ func WorkerDir(dir string) PipelineOption { return func(p *Pipeline) { p.workerD
 // before it is killed. The default is runtime.DefaultStopTimeout.
 func StopTimeout(d time.Duration) PipelineOption { return func(p *Pipeline) { p.stopTimeout = d } }
 
+// Default shape of the slot pool (see Slots).
+const (
+	DefaultSlots    = 8
+	DefaultSlotSize = 4 << 20
+)
+
+// Slots sets the shape of the pool of shared memory in which large frame
+// payloads cross process boundaries: n slots of size bytes for each
+// element that sends frames to another process (rounded up to whole memory
+// pages). A byte or numeric slice of 16 KiB or more travels in a slot, and
+// the receiver reads the sender's memory; one larger than a slot is copied
+// through the pipe instead. An element whose n slots are all in frames that
+// their consumers have not finished with waits for one. Slots cost memory
+// only once they are used. The default is DefaultSlots slots of
+// DefaultSlotSize bytes.
+func Slots(n, size int) PipelineOption {
+	return func(p *Pipeline) { p.slots, p.slotSize = max(1, n), max(1, size) }
+}
+
 // HandleSignals makes Run handle SIGINT (Ctrl+C) and SIGTERM as SGN does:
 // the first asks the sources to end their streams (RequestEOS), so the
 // pipeline drains and ends normally; the second stops it at once, and Run
@@ -75,7 +105,8 @@ var ErrInterrupted = errors.New("sgn: interrupted: a second SIGINT or SIGTERM st
 
 // NewPipeline returns an empty pipeline.
 func NewPipeline(opts ...PipelineOption) *Pipeline {
-	p := &Pipeline{byName: map[string]*node{}, queueSize: DefaultQueueSize, eos: make(chan struct{})}
+	p := &Pipeline{byName: map[string]*node{}, queueSize: DefaultQueueSize, eos: make(chan struct{}),
+		slots: DefaultSlots, slotSize: DefaultSlotSize}
 	for _, o := range opts {
 		o(p)
 	}
@@ -113,11 +144,11 @@ func (p *Pipeline) Insert(name string, e Element, opts ...ElementOption) {
 			return
 		}
 	}
-	for _, pad := range spec.Sinks {
-		pad.base().node = n
+	for i, pad := range spec.Sinks {
+		pad.base().node, pad.base().index = n, i
 	}
-	for _, pad := range spec.Sources {
-		pad.base().node = n
+	for i, pad := range spec.Sources {
+		pad.base().node, pad.base().index = n, i
 	}
 	p.byName[name] = n
 	p.nodes = append(p.nodes, n)
@@ -147,8 +178,17 @@ func (p *Pipeline) Check() error {
 			}
 		}
 		for _, pad := range n.spec.Sources {
-			if len(pad.(sourcePad).downstream()) == 0 {
+			to := pad.(sourcePad).downstream()
+			if len(to) == 0 {
 				errs = append(errs, fmt.Errorf("%s: source pad is not linked", pad.FullName()))
+			}
+			for _, s := range to {
+				switch {
+				case s.base().node == nil:
+					errs = append(errs, fmt.Errorf("%s: linked to sink pad %q of an element that is not in the pipeline; insert that element too", pad.FullName(), s.Name()))
+				case p.byName[s.base().node.name] != s.base().node:
+					errs = append(errs, fmt.Errorf("%s: linked to %s, which belongs to another pipeline", pad.FullName(), s.FullName()))
+				}
 			}
 		}
 	}
@@ -185,11 +225,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return err
 	}
 
-	for _, n := range p.nodes {
-		for _, pad := range n.spec.Sinks {
-			pad.(sinkPad).open(p.queueSize)
-		}
+	r, err := p.prepare()
+	if err != nil {
+		return err
 	}
+	defer r.close()
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -205,15 +245,17 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	)
 	for _, n := range p.nodes {
 		wg.Go(func() {
-			c := &Context{Context: ctx, element: n.name, eos: p.eos}
+			c := &Context{Context: ctx, element: n.name, eos: p.eos, segments: r.segments, pool: r.pool, budget: n.budget}
 			var err error
 			if n.inWorker {
-				err = p.runWorker(c, n, workers[n])
+				err = r.runWorker(c, n, workers[n])
 			} else {
 				err = runElement(c, n.elem, &n.spec)
 			}
-			for _, pad := range n.spec.Sinks {
-				pad.(sinkPad).close()
+			if !n.inWorker {
+				for _, pad := range n.spec.Sinks {
+					pad.(sinkPad).close()
+				}
 			}
 			if err == nil {
 				return
@@ -293,5 +335,94 @@ func (p *Pipeline) onSignals(cancel context.CancelCauseFunc) (stop func()) {
 		signal.Stop(sigs)
 		close(done)
 		wg.Wait()
+	}
+}
+
+// run is what one Run of a pipeline needs beyond the pipeline itself.
+type run struct {
+	p      *Pipeline
+	queue  int           // frames a link queues for its consumer
+	window int           // frames in flight on a link: the queue, and the one its consumer works on
+	pool   *runtime.Pool // nil if no frame can travel in slots
+
+	segments      map[string]*shm.Segment // for the main process's elements
+	segmentList   []*shm.Segment          // for workers, in the order of segmentHellos
+	segmentHellos []runtime.SegmentHello
+}
+
+// prepare places every link of the pipeline (see bridge.go) and makes the
+// slot pool, if any frame that crosses a process boundary can hold slices.
+func (p *Pipeline) prepare() (*run, error) {
+	r := &run{p: p, queue: p.queueSize, window: p.queueSize + 1, segments: map[string]*shm.Segment{}}
+	for _, name := range slices.Sorted(maps.Keys(p.segments)) {
+		s := p.segments[name]
+		r.segments[name] = s.seg
+		r.segmentList = append(r.segmentList, s.seg)
+		r.segmentHellos = append(r.segmentHellos, runtime.SegmentHello{Name: name, Size: s.seg.Len(), Meta: s.meta})
+	}
+	for _, n := range p.nodes {
+		n.conn, n.budget, n.fedByWorker = nil, nil, false
+		if n.inWorker {
+			n.conn = runtime.NewConn(r.window, len(n.spec.Sinks), len(n.spec.Sources))
+		}
+	}
+	// An element needs slots if it sends frames that can hold slices to
+	// another process: a worker's element sends all its frames to this
+	// one.
+	var needs []*node
+	for _, n := range p.nodes {
+		for _, pad := range n.spec.Sinks {
+			if from, _ := pad.(sinkPad).upstream(); from.base().node.inWorker {
+				n.fedByWorker = true
+			}
+		}
+		for _, pad := range n.spec.Sources {
+			src := pad.(sourcePad)
+			if !src.hasSlices() {
+				continue
+			}
+			crosses := n.inWorker
+			for _, to := range src.downstream() {
+				crosses = crosses || to.base().node.inWorker
+			}
+			if crosses {
+				needs = append(needs, n)
+				break
+			}
+		}
+	}
+	if len(needs) > 0 {
+		mem, err := shm.NewPool(len(needs)*p.slots, p.slotSize)
+		if err != nil {
+			return nil, fmt.Errorf("making the pool of shared memory for large payloads: %w", err)
+		}
+		r.pool = runtime.NewPool(mem, runtime.DefaultInline)
+		for _, n := range needs {
+			newBudget := r.pool.NewBudget
+			if n.inWorker {
+				newBudget = r.pool.NewWorkerBudget
+			}
+			b, err := newBudget(p.slots)
+			if err != nil {
+				mem.Close()
+				return nil, err
+			}
+			n.budget = b
+		}
+	}
+	for _, n := range p.nodes {
+		for _, pad := range n.spec.Sources {
+			pad.(sourcePad).connect(r)
+		}
+	}
+	return r, nil
+}
+
+// close releases what the run made. Slices of the slot pool that elements
+// of this process kept beyond their frames' lifetimes are invalid from now
+// on.
+func (r *run) close() {
+	if r.pool != nil {
+		r.pool.Mem().Close()
 	}
 }

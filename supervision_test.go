@@ -142,16 +142,18 @@ func (s *slowSink) SGNElement() sgn.Spec {
 	}
 }
 
-// A worker that finished cleanly, whose output is still being relayed to a
-// slow consumer when another element fails, is not reported as failed: the
-// error is the failing element's alone.
+// A worker that finished cleanly, whose output is still queued for a slow
+// consumer when another element fails, is not reported as failed: the
+// error is the failing element's alone. (Each link holds its queue of 3 and
+// the frame its consumer works on: the source's 4 frames all fit, so it
+// finishes while b sits on frame 1.)
 func TestAFinishedWorkerIsNotBlamedForAnotherElementsFailure(t *testing.T) {
 	for _, inWorker := range []bool{false, true} {
 		t.Run(fmt.Sprintf("inWorker=%v", inWorker), func(t *testing.T) {
 			src := &testelems.Count{From: 1, To: 4}
 			a := &slowSink{At: 3, Delay: 500 * time.Millisecond, Fail: true}
 			b := &slowSink{At: 1, Delay: time.Hour}
-			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.QueueSize(1))
+			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.QueueSize(3))
 			p.Insert("src", src, where(inWorker)...)
 			p.Insert("a", a)
 			p.Insert("b", b)

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/sgn-go/sgn/runtime"
+	"github.com/sgn-go/sgn/shm"
 	"github.com/sgn-go/sgn/wire"
 )
 
@@ -42,10 +43,9 @@ func (p *Pipeline) findWorker(n *node) (string, error) {
 		n.name, n.spec.Worker, dir, from, dir, filepath.Separator, n.spec.WorkerPkg)
 }
 
-// runWorker runs n in a worker process: the parent's half of the element.
-// The element's sink pads feed the pipe; what the worker sends on its source
-// pads is relayed to their links.
-func (p *Pipeline) runWorker(ctx *Context, n *node, path string) error {
+// runWorker runs n in a worker process: the main process's half of the
+// element. Its links were placed on n.conn by the run.
+func (r *run) runWorker(ctx *Context, n *node, path string) error {
 	var config []byte
 	if n.spec.EncodeConfig != nil {
 		w := wire.NewEncoder(nil, nil)
@@ -56,43 +56,21 @@ func (p *Pipeline) runWorker(ctx *Context, n *node, path string) error {
 		Element: n.name,
 		Path:    path,
 		Hello: runtime.Hello{
-			Type:    n.spec.Type,
-			Config:  config,
-			Sinks:   padNames(n.spec.Sinks),
-			Sources: padNames(n.spec.Sources),
-			Window:  p.queueSize,
+			Type:     n.spec.Type,
+			Config:   config,
+			Sinks:    padNames(n.spec.Sinks),
+			Sources:  padNames(n.spec.Sources),
+			Window:   r.window,
+			Segments: r.segmentHellos,
 		},
-		StopTimeout: p.stopTimeout,
+		Conn:        n.conn,
+		Pool:        r.pool,
+		Budget:      n.budget,
+		Segments:    r.segmentList,
+		StopTimeout: r.p.stopTimeout,
 	}
-	for _, pad := range n.spec.Sinks {
-		w.Outlets = append(w.Outlets, pad.(sinkPad).outlet())
-	}
-	p.addWorker(w)
-	relayCtx, cancel := context.WithCancelCause(ctx.Context)
-	defer cancel(nil)
-	rc := &Context{Context: relayCtx, element: n.name, eos: ctx.eos}
-	var relays sync.WaitGroup
-	var relayErr error
-	var once sync.Once
-	for _, pad := range n.spec.Sources {
-		in, forward := pad.(sourcePad).relay(p.queueSize)
-		w.Inlets = append(w.Inlets, in)
-		relays.Go(func() {
-			if err := forward(rc); err != nil {
-				once.Do(func() { relayErr = err })
-				cancel(err)
-			}
-		})
-	}
-	err := w.Run(ctx)
-	if err != nil {
-		cancel(err) // the worker failed: its relays will never see EOS
-	}
-	relays.Wait()
-	if err != nil {
-		return err
-	}
-	return relayErr // nil, or the pipeline's cause if it stopped while relaying
+	r.p.addWorker(w)
+	return w.Run(ctx)
 }
 
 func padNames(pads []Pad) []string {
@@ -108,14 +86,15 @@ func padNames(pads []Pad) []string {
 // the process, and exits. e is a zero value; the pipeline sends its
 // configuration.
 func ServeWorker(e Element) {
-	os.Exit(runtime.Serve(func(h runtime.Hello) (*runtime.Binding, error) {
-		return bindWorker(e, h)
+	os.Exit(runtime.Serve(func(j *runtime.Job) (*runtime.Binding, error) {
+		return bindWorker(e, j)
 	}))
 }
 
-// bindWorker configures e from the parent's Hello and wires its pads to the
-// pipe.
-func bindWorker(e Element, h runtime.Hello) (*runtime.Binding, error) {
+// bindWorker configures e from the main process's Hello and wires its pads
+// to the Conn.
+func bindWorker(e Element, j *runtime.Job) (*runtime.Binding, error) {
+	h := j.Hello
 	spec := e.SGNElement()
 	if h.Type != spec.Type || !slices.Equal(h.Sinks, padNames(spec.Sinks)) || !slices.Equal(h.Sources, padNames(spec.Sources)) {
 		exe, _ := os.Executable()
@@ -133,24 +112,31 @@ func bindWorker(e Element, h runtime.Hello) (*runtime.Binding, error) {
 		exe, _ := os.Executable()
 		return nil, fmt.Errorf("worker binary %s serves a %s without configuration, but the pipeline sent some: rebuild the worker binaries", exe, spec.Type)
 	}
+	segments := map[string]*shm.Segment{}
+	for _, s := range j.Segments {
+		segments[s.Name()] = s
+	}
 	n := &node{name: h.Element, elem: e, spec: spec, inWorker: true}
+	for i, pad := range spec.Sinks {
+		pad.base().node, pad.base().index = n, i
+		pad.(sinkPad).inlet(j.Conn, j.Pool)
+	}
+	for i, pad := range spec.Sources {
+		pad.base().node, pad.base().index = n, i
+		pad.(sourcePad).attach(j.Conn)
+	}
 	eos := make(chan struct{})
 	var eosOnce sync.Once
 	b := &runtime.Binding{RequestEOS: func() { eosOnce.Do(func() { close(eos) }) }}
 	if h.EOS {
 		b.RequestEOS()
 	}
-	for _, pad := range spec.Sinks {
-		pad.base().node = n
-		pad.(sinkPad).open(h.Window)
-		b.Inlets = append(b.Inlets, pad.(sinkPad).inlet())
-	}
-	for _, pad := range spec.Sources {
-		pad.base().node = n
-		b.Outlets = append(b.Outlets, pad.(sourcePad).attach(h.Window))
-	}
 	b.Run = func(ctx context.Context) error {
-		err := runElement(&Context{Context: ctx, element: h.Element, inWorker: true, eos: eos}, e, &spec)
+		c := &Context{Context: ctx, element: h.Element, inWorker: true, eos: eos, segments: segments, pool: j.Pool, budget: j.Budget}
+		err := runElement(c, e, &spec)
+		for _, pad := range spec.Sinks {
+			pad.(sinkPad).close()
+		}
 		var pe *PanicError
 		if errors.As(err, &pe) {
 			fmt.Fprintf(os.Stderr, "%s: %v\n%s", h.Element, pe.Value, pe.Stack)

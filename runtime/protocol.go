@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"sync"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/sgn-go/sgn/wire"
 )
 
 // ProtocolVersion is the version of the wire protocol spoken by this
@@ -26,22 +29,25 @@ const (
 	msgDone   byte = 6
 	msgError  byte = 7
 	msgEOS    byte = 8
+	msgFreed  byte = 9
 )
 
 var msgNames = map[byte]string{
 	msgHello: "hello", msgReady: "ready", msgFrame: "frame", msgCredit: "credit",
-	msgStop: "stop", msgDone: "done", msgError: "error", msgEOS: "eos",
+	msgStop: "stop", msgDone: "done", msgError: "error", msgEOS: "eos", msgFreed: "freed",
+}
+
+// msgName names a message type for error messages, known or not.
+func msgName(typ byte) string {
+	if name, ok := msgNames[typ]; ok {
+		return name
+	}
+	return fmt.Sprintf("unknown (type %d)", typ)
 }
 
 // maxMessage bounds one message, so that a corrupt length cannot make the
 // reader allocate without limit.
 const maxMessage = 1 << 30
-
-// Frame flags, as sent on the wire.
-const (
-	FlagEOS uint64 = 1 << iota // the frame is its pad's last
-	FlagGap                    // the frame is a gap: its data is not meaningful
-)
 
 // Hello is the parent's first message to a worker.
 type Hello struct {
@@ -53,6 +59,29 @@ type Hello struct {
 	Sources []string `cbor:"sources"` // source pad names, in wire order
 	Window  int      `cbor:"window"`  // frames in flight per pad
 	EOS     bool     `cbor:"eos"`     // EOS was requested before the worker started
+
+	Pool     *PoolHello     `cbor:"pool,omitempty"`     // the slot pool, if the pipeline has one
+	Segments []SegmentHello `cbor:"segments,omitempty"` // the pipeline's shared segments
+}
+
+// PoolHello tells a worker about the slot pool: where it is, its shape, and
+// the slots of its element's budget that are free now (the others follow
+// in freed messages as they become free).
+type PoolHello struct {
+	FD     int         `cbor:"fd"`     // the descriptor the pool's memory is on
+	Count  int         `cbor:"count"`  // slots
+	Size   int         `cbor:"size"`   // bytes per slot
+	Inline int         `cbor:"inline"` // slices this large or larger travel in slots
+	Budget int         `cbor:"budget"` // the slots the element's budget owns
+	Free   []wire.Slot `cbor:"free"`   // those of them that are free
+}
+
+// SegmentHello tells a worker about one of the pipeline's shared segments.
+type SegmentHello struct {
+	Name string `cbor:"name"`
+	FD   int    `cbor:"fd"`   // the descriptor its memory is on
+	Size int    `cbor:"size"` // bytes
+	Meta []byte `cbor:"meta"` // its metadata, as CBOR (package sgn encodes it)
 }
 
 // Ready is the worker's answer to Hello.
@@ -150,12 +179,15 @@ func newWriter(w io.Writer) *writer {
 // with next, and hands the buffer to end. Between begin and end the writer
 // is locked: append only, never block.
 //
-// Frames wait while the buffer holds highWater bytes or more. Control
-// messages (credits, stop) never wait: they are small, and the other side
-// needs them to make progress or to end.
-func (w *writer) begin(typ byte) ([]byte, error) {
+// If wait is set, begin waits while the buffer holds highWater bytes or
+// more: element goroutines sending frames wait for a slow pipe this way.
+// Control messages (credits, stop) and frames a relay forwards never wait:
+// the first are small and the other side needs them to make progress or to
+// end; the second are bounded by their credits, and the goroutine that
+// forwards them reads the pipe that gives credits back.
+func (w *writer) begin(typ byte, wait bool) ([]byte, error) {
 	w.mu.Lock()
-	for typ == msgFrame && len(w.buf) >= highWater && w.err == nil && !w.closing {
+	for wait && len(w.buf) >= highWater && w.err == nil && !w.closing {
 		w.room.Wait()
 	}
 	if w.err != nil || w.closing {
@@ -204,7 +236,7 @@ func (w *writer) end(b []byte) error {
 func (w *writer) seal(b []byte) ([]byte, error) {
 	size := len(b) - w.start - 4
 	if size > maxMessage {
-		return b[:w.start], fmt.Errorf("%w: %s message of %d bytes exceeds the limit of %d", ErrProtocol, msgNames[b[w.start+4]], size, maxMessage)
+		return b[:w.start], fmt.Errorf("%w: %s message of %d bytes exceeds the limit of %d", ErrProtocol, msgName(b[w.start+4]), size, maxMessage)
 	}
 	binary.LittleEndian.PutUint32(b[w.start:], uint32(size))
 	return b, nil
@@ -212,7 +244,7 @@ func (w *writer) seal(b []byte) ([]byte, error) {
 
 // send writes one whole message; body, if not nil, appends its body.
 func (w *writer) send(typ byte, body func([]byte) []byte) error {
-	b, err := w.begin(typ)
+	b, err := w.begin(typ, false)
 	if err != nil {
 		return err
 	}
@@ -220,6 +252,16 @@ func (w *writer) send(typ byte, body func([]byte) []byte) error {
 		b = body(b)
 	}
 	return w.end(b)
+}
+
+// prepend puts a whole message before everything queued: the first
+// message of a connection whose frames were queued before it started.
+func (w *writer) prepend(typ byte, body func([]byte) []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	msg := body(append(make([]byte, 0, 64), 0, 0, 0, 0, typ))
+	binary.LittleEndian.PutUint32(msg, uint32(len(msg)-4))
+	w.buf = append(msg, w.buf...)
 }
 
 func (w *writer) poke() {
@@ -293,7 +335,45 @@ func marshal(v any) func([]byte) []byte {
 
 func unmarshal(typ byte, body []byte, v any) error {
 	if err := cbor.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("%w: bad %s message: %v", ErrProtocol, msgNames[typ], err)
+		return fmt.Errorf("%w: bad %s message: %v", ErrProtocol, msgName(typ), err)
 	}
 	return nil
+}
+
+var metaDecMode = func() cbor.DecMode {
+	m, err := cbor.DecOptions{
+		DefaultMapType: reflect.TypeFor[map[string]any](),
+		IntDec:         cbor.IntDecConvertSigned,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	return m
+}()
+
+// EncodeMeta encodes metadata (of a frame or a shared segment) as CBOR, or
+// returns nil for none.
+func EncodeMeta(m map[string]any) ([]byte, error) {
+	if m == nil {
+		return nil, nil
+	}
+	b, err := cbor.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("metadata cannot cross a process boundary: %w", err)
+	}
+	return b, nil
+}
+
+// DecodeMeta decodes metadata that EncodeMeta encoded, into these Go
+// types: integers as int64, floats as float64, text as string, byte
+// strings as []byte, arrays as []any and maps as map[string]any.
+func DecodeMeta(b []byte) (map[string]any, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var m map[string]any
+	if err := metaDecMode.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("decoding metadata: %w", err)
+	}
+	return m, nil
 }

@@ -7,21 +7,37 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sgn-go/sgn/shm"
 )
 
+// A Job is what the main process asks a worker to do, and what the worker
+// has to do it with, once the Hello has been read.
+type Job struct {
+	Hello Hello
+	// Conn carries the element's frames: Out(i) sends what it sends on its
+	// source pad i; SetIn(j) names what takes the frames of its sink pad j.
+	Conn *Conn
+	// Pool is the pipeline's slot pool, mapped, and Budget the element's
+	// slots in it; both are nil if the pipeline has no pool, and Budget is
+	// nil if the element has no slots.
+	Pool   *Pool
+	Budget *Budget
+	// Segments are the pipeline's shared segments, mapped, in the order of
+	// Hello.Segments.
+	Segments []*shm.Segment
+}
+
 // A Binding is what a worker's element offers the runtime once it has been
-// configured from the parent's Hello.
+// configured from its Job.
 type Binding struct {
-	Inlets  []Inlet  // the element's sink pads, in the Hello's order
-	Outlets []Outlet // the element's source pads, in the Hello's order
-	// Run runs the element until it is done. When it returns nil, every
-	// outlet must have made its EOS frame ready.
+	// Run runs the element until it is done. When it returns nil, the
+	// element has sent EOS on every source pad.
 	Run func(ctx context.Context) error
-	// RequestEOS is called when the parent asks sources to end their
-	// streams. It may be called more than once.
+	// RequestEOS is called when the main process asks sources to end
+	// their streams. It may be called more than once.
 	RequestEOS func()
 }
 
@@ -32,12 +48,12 @@ const (
 	ExitUsage  = 2 // the binary was not started by a pipeline, or could not serve what it asked for
 )
 
-// Serve is a worker binary's whole life: it reads the parent's Hello on
-// fd 3, calls setup to configure the element, streams frames until the
+// Serve is a worker binary's whole life: it reads the main process's Hello
+// on fd 3, calls setup to configure the element, streams frames until the
 // element is done, and returns the process's exit code. Generated worker
 // mains call it through sgn.ServeWorker.
-func Serve(setup func(Hello) (*Binding, error)) int {
-	signal.Ignore(os.Interrupt) // Ctrl+C is the parent's to handle
+func Serve(setup func(*Job) (*Binding, error)) int {
+	signal.Ignore(os.Interrupt) // Ctrl+C is the main process's to handle
 	in, out := os.NewFile(3, "sgn-in"), os.NewFile(4, "sgn-out")
 	if in == nil || out == nil || !isPipe(in) || !isPipe(out) {
 		fmt.Fprintf(os.Stderr, "%s is an sgn worker: a pipeline starts it, with its pipes on fd 3 and 4; it is not run by hand\n", os.Args[0])
@@ -54,77 +70,79 @@ func Serve(setup func(Hello) (*Binding, error)) int {
 }
 
 // serve returns the exit code, and the error to log, if any.
-func serve(in io.Reader, out io.Writer, setup func(Hello) (*Binding, error)) (int, error) {
+func serve(in io.Reader, out io.Writer, setup func(*Job) (*Binding, error)) (int, error) {
 	r := newReader(in)
 	typ, body, err := r.next()
 	if err != nil {
 		return ExitUsage, fmt.Errorf("reading hello: %w", err)
 	}
 	if typ != msgHello {
-		return ExitUsage, fmt.Errorf("%w: parent sent %s before hello", ErrProtocol, msgNames[typ])
+		return ExitUsage, fmt.Errorf("%w: the main process sent %s before hello", ErrProtocol, msgName(typ))
 	}
 	var hello Hello
 	if err := unmarshal(typ, body, &hello); err != nil {
 		return ExitUsage, err
 	}
-	w := newWriter(out)
-	go w.run()
+	c := NewConn(hello.Window, len(hello.Sources), len(hello.Sinks))
+	c.start(r, out)
+	w := c.w
 	defer w.close()
-	if hello.Version != ProtocolVersion {
-		err := fmt.Errorf("this worker binary speaks protocol version %d, the pipeline %d: rebuild it from the same version of sgn", ProtocolVersion, hello.Version)
+	refuse := func(err error) (int, error) {
 		w.send(msgError, marshal(ErrorReport{Message: err.Error()}))
 		return ExitUsage, err
 	}
-	b, err := setup(hello)
+	if hello.Version != ProtocolVersion {
+		return refuse(fmt.Errorf("this worker binary speaks protocol version %d, the pipeline %d: rebuild it from the same version of sgn", ProtocolVersion, hello.Version))
+	}
+	job, err := newJob(hello, c)
 	if err != nil {
-		w.send(msgError, marshal(ErrorReport{Message: err.Error()}))
-		return ExitUsage, err
+		return refuse(err)
+	}
+	if job.Budget != nil {
+		c.freed = job.Budget.freed
+	}
+	b, err := setup(job)
+	if err != nil {
+		return refuse(err)
 	}
 	w.send(msgReady, marshal(Ready{Version: ProtocolVersion, PID: os.Getpid()}))
-
-	p := newPeer(r, w, b.Outlets, b.Inlets, hello.Window)
 
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	go func() {
-		err := readParent(p, b.RequestEOS)
+		// Read until the main process closes its pipe, also after a stop:
+		// a worker whose element ignores the stop must still notice that
+		// its parent is gone.
+		err := c.serve(func(typ byte, body []byte) error {
+			switch typ {
+			case msgStop:
+				cancel(errStopped)
+			case msgEOS:
+				b.RequestEOS()
+			default:
+				return fmt.Errorf("%w: unexpected %s message from the main process", ErrProtocol, msgName(typ))
+			}
+			return nil
+		})
 		if err == nil {
 			err = errParentGone
 		}
 		cancel(err)
-		if err == errParentGone {
-			// Nobody is left to read our output. Give the element a moment
-			// to notice the cancellation, then make sure it does not
-			// outlive its pipeline.
-			time.Sleep(orphanGrace)
-			fmt.Fprintf(os.Stderr, "sgn worker: %v and the element did not return within %v; exiting\n", err, orphanGrace)
-			os.Exit(ExitFailed)
-		}
+		// Nobody is left to read our output, or the main process is
+		// speaking nonsense. Give the element a moment to notice the
+		// cancellation, then make sure it does not outlive its pipeline.
+		time.Sleep(orphanGrace)
+		fmt.Fprintf(os.Stderr, "sgn worker: %v, and the element did not return within %v; exiting\n", err, orphanGrace)
+		os.Exit(ExitFailed)
 	}()
 
-	var pumps sync.WaitGroup
-	var pumpErr error
-	var once sync.Once
-	for i := range p.outlets {
-		pumps.Go(func() {
-			if err := p.pump(ctx, i); err != nil {
-				once.Do(func() { pumpErr = err })
-				cancel(err)
-			}
-		})
-	}
-
 	runErr := b.Run(ctx)
-	if runErr != nil {
-		cancel(runErr)
-	}
-	pumps.Wait()
-	// Errors from w.send below show on the parent's side as a pipe that
-	// ended without done; there is no one else to tell.
+	// Errors from w.send below show on the main process's side as a pipe
+	// that ended without done; there is no one else to tell.
 	switch cause := context.Cause(ctx); {
 	case cause == errStopped:
-		return ExitFailed, nil // the parent asked; it expects nothing more
-	case cause == errParentGone:
+		return ExitFailed, nil // the main process asked; it expects nothing more
+	case errors.Is(cause, errParentGone):
 		return ExitFailed, cause
 	case runErr != nil:
 		r := ErrorReport{Message: runErr.Error()}
@@ -134,13 +152,39 @@ func serve(in io.Reader, out io.Writer, setup func(Hello) (*Binding, error)) (in
 		}
 		w.send(msgError, marshal(r))
 		return ExitFailed, runErr
-	case pumpErr != nil:
-		err := fmt.Errorf("sending output: %w", pumpErr)
-		w.send(msgError, marshal(ErrorReport{Message: err.Error()}))
-		return ExitFailed, err
+	case cause != nil:
+		return ExitFailed, cause // a broken message from the main process
 	}
 	w.send(msgDone, nil)
 	return ExitOK, nil
+}
+
+// newJob maps the pool and segments the Hello names, and makes the
+// element's Conn.
+func newJob(h Hello, c *Conn) (*Job, error) {
+	j := &Job{Hello: h, Conn: c}
+	if p := h.Pool; p != nil {
+		mem, err := shm.MapPool(os.NewFile(uintptr(p.FD), "sgn-slots"), p.Count, p.Size)
+		if err != nil {
+			return nil, fmt.Errorf("mapping the slot pool: %w", err)
+		}
+		j.Pool, j.Budget = workerPool(mem, p.Inline, p.Budget, p.Free)
+		if p.Budget == 0 {
+			j.Budget = nil
+		}
+	}
+	for _, s := range h.Segments {
+		meta, err := DecodeMeta(s.Meta)
+		if err != nil {
+			return nil, fmt.Errorf("shared segment %q: %w", s.Name, err)
+		}
+		seg, err := shm.Map(s.Name, meta, os.NewFile(uintptr(s.FD), "sgn:"+s.Name), s.Size)
+		if err != nil {
+			return nil, fmt.Errorf("mapping shared segment %q: %w", s.Name, err)
+		}
+		j.Segments = append(j.Segments, seg)
+	}
+	return j, nil
 }
 
 // A panicker is an error made from a recovered panic.
@@ -148,43 +192,15 @@ type panicker interface {
 	PanicStack() []byte
 }
 
-var errParentGone = errors.New("the parent closed its pipe")
+var errParentGone = errors.New("the main process closed its pipe")
 
 // orphanGrace is how long a worker whose parent has gone waits for its
 // element to return before it exits anyway.
 const orphanGrace = 2 * time.Second
 
 // errStopped is the cause of the worker context's cancellation when the
-// parent asks the worker to stop.
+// main process asks the worker to stop.
 var errStopped = errors.New("stopped by the pipeline")
-
-// readParent handles the parent's messages until it closes its pipe or
-// says stop.
-func readParent(p *peer, requestEOS func()) error {
-	for {
-		typ, body, err := p.r.next()
-		if err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return err
-		}
-		if ok, err := p.handleData(typ, body); ok {
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		switch typ {
-		case msgStop:
-			return errStopped
-		case msgEOS:
-			requestEOS()
-		default:
-			return fmt.Errorf("%w: unexpected %s message from the parent", ErrProtocol, msgNames[typ])
-		}
-	}
-}
 
 func isPipe(f *os.File) bool {
 	st, err := f.Stat()

@@ -7,9 +7,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sgn-go/sgn/shm"
 )
 
 // DefaultStopTimeout is how long a worker that was told to stop may take
@@ -22,11 +25,23 @@ const DefaultHandshakeTimeout = 10 * time.Second
 
 // A Worker is one element running in its own process, seen from the parent.
 type Worker struct {
-	Element string   // the element's name in the pipeline, sent in the Hello
-	Path    string   // the worker binary
-	Hello   Hello    // sent first; Element and Version are filled in by Run
-	Outlets []Outlet // the element's sink pads: frames to the worker
-	Inlets  []Inlet  // the element's source pads: frames from the worker
+	Element string // the element's name in the pipeline, sent in the Hello
+	Path    string // the worker binary
+	Hello   Hello  // sent first; Run fills in Element, Version and descriptors
+
+	// Conn carries the element's frames: its Outs feed the element's sink
+	// pads, its Ins (Relays) take what the element sends on its source pads.
+	// Its window is the Hello's.
+	Conn *Conn
+
+	// Pool is the pipeline's slot pool, if it has one, and Budget the
+	// element's slots in it, if it sends payloads that may travel in slots.
+	Pool   *Pool
+	Budget *Budget
+
+	// Segments are the pipeline's shared segments, in the order of
+	// Hello.Segments.
+	Segments []*shm.Segment
 
 	Stdout io.Writer // the worker's stdout; nil means the parent's
 	Stderr io.Writer // a copy of the worker's stderr; nil means the parent's
@@ -103,14 +118,28 @@ func (w *Worker) Run(ctx context.Context) error {
 		parentW.Close()
 		return err
 	}
+	hello := w.Hello
+	hello.Version, hello.Element = ProtocolVersion, w.Element
+	files := []*os.File{toWorker, fromWorker} // fd 3 and fd 4
+	if w.Pool != nil {
+		mem := w.Pool.mem
+		hello.Pool = &PoolHello{FD: 3 + len(files), Count: mem.Count(), Size: mem.Size(), Inline: w.Pool.inline}
+		files = append(files, mem.File())
+	}
+	hello.Segments = slices.Clone(hello.Segments)
+	for i, seg := range w.Segments {
+		hello.Segments[i].FD = 3 + len(files)
+		files = append(files, seg.File())
+	}
+
 	tail := newTail(or(w.Stderr, os.Stderr), 20)
 	cmd := exec.Command(w.Path)
-	cmd.ExtraFiles = []*os.File{toWorker, fromWorker} // fd 3 and fd 4
+	cmd.ExtraFiles = files
 	cmd.Stdout = or(w.Stdout, os.Stdout)
 	cmd.Stderr = tail
 	cmd.Env = append(os.Environ(), "SGN_WORKER_ELEMENT="+w.Element)
 	cmd.WaitDelay = time.Second // do not wait forever for a grandchild holding stderr
-	err = cmd.Start()
+	err = start(cmd)
 	toWorker.Close()
 	fromWorker.Close()
 	if err != nil {
@@ -125,14 +154,25 @@ func (w *Worker) Run(ctx context.Context) error {
 		close(exited)
 	}()
 
-	s := &session{
-		Worker:  w,
-		peer:    newPeer(newReader(parentR), newWriter(parentW), w.Outlets, w.Inlets, w.Hello.Window),
-		pid:     cmd.Process.Pid,
-		greeted: make(chan struct{}),
+	c := w.Conn
+	if c == nil {
+		c = NewConn(hello.Window, len(hello.Sinks), len(hello.Sources))
+		w.Conn = c
 	}
+	if w.Pool != nil {
+		c.ledger = w.Pool.ledger
+	}
+	c.budget = w.Budget
+	if hello.Pool != nil && w.Budget != nil {
+		hello.Pool.Budget = len(w.Budget.own)
+		hello.Pool.Free = w.Budget.grant(c)
+	}
+	s := &session{Worker: w, conn: c, pid: cmd.Process.Pid, greeted: make(chan struct{})}
+	s.greet(s, hello)
+	c.start(newReader(parentR), parentW)
 	cancelled := s.run(ctx, exited, cmd.Process)
 	w.withdraw()
+	s.finished() // whatever it did not take is dropped, and its slots released
 	parentW.Close()
 	parentR.Close()
 	<-exited
@@ -150,7 +190,7 @@ func (w *Worker) RequestEOS() {
 	defer w.mu.Unlock()
 	w.eos = true
 	if w.session != nil {
-		w.session.peer.w.send(msgEOS, nil) // never waits; fails only if the worker is ending anyway
+		w.session.conn.send(msgEOS, nil) // never waits; fails only if the worker is ending anyway
 	}
 }
 
@@ -160,7 +200,7 @@ func (w *Worker) greet(s *session, hello Hello) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	hello.EOS = w.eos
-	s.peer.w.send(msgHello, marshal(hello)) // a failure shows as the worker's end
+	s.conn.w.prepend(msgHello, marshal(hello)) // frames may be queued already; the hello goes first
 	w.session = s
 }
 
@@ -199,7 +239,7 @@ func (s *session) verdict(ps *os.ProcessState, tail *tail) error {
 // session is one run of a worker process.
 type session struct {
 	*Worker
-	peer *peer
+	conn *Conn
 	pid  int
 
 	greeted chan struct{} // closed when the worker has answered the hello
@@ -211,46 +251,15 @@ type session struct {
 	readErr      error // a broken or unreadable message
 }
 
-// run streams until the worker's output ends, then waits for the pumps.
-// It returns the context's cause if ctx was cancelled; everything else that
-// can go wrong is left in s for verdict.
+// run streams until the worker's output ends. It returns the context's
+// cause if ctx was cancelled; everything else that can go wrong is left in
+// s for verdict.
 func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Process) error {
-	p := s.peer
-	go p.w.run()
-	defer p.w.close()
-
-	hello := s.Hello
-	hello.Version = ProtocolVersion
-	hello.Element = s.Element
-	s.greet(s, hello)
-
-	ctx, cancel := context.WithCancelCause(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait() // after cancel, below: the pumps end when ctx does
-	defer cancel(nil)
-	for i := range p.outlets {
-		wg.Go(func() {
-			// A failed write means the worker is gone or going: the
-			// reader's EOF and the exit status will tell why. Only a
-			// frame that cannot be sent at all fails the run from here.
-			var oe *outletError
-			if err := p.pump(ctx, i); errors.As(err, &oe) {
-				cancel(oe.Err)
-			}
-		})
-	}
+	defer s.conn.w.close()
 
 	readDone := make(chan error, 1)
 	go func() { readDone <- s.read() }()
 
-	// ended handles the end of the worker's output. A worker closes its
-	// pipe when it exits; one that does not exit soon after is stopped.
-	ended := func(err error) error {
-		s.readErr = err
-		s.stop(proc, exited)
-		cancel(nil) // release the pumps
-		return nil
-	}
 	stopped := func() error {
 		s.stop(proc, exited)
 		<-readDone
@@ -263,7 +272,9 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 	select {
 	case <-s.greeted:
 	case err := <-readDone:
-		return ended(err)
+		s.readErr = err
+		s.stop(proc, exited)
+		return nil
 	case <-handshake.C:
 		proc.Kill() // not a worker that would understand stop
 		<-readDone
@@ -275,7 +286,11 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 
 	select {
 	case err := <-readDone:
-		return ended(err)
+		// A worker closes its pipe when it exits; one that does not exit
+		// soon after is stopped.
+		s.readErr = err
+		s.stop(proc, exited)
+		return nil
 	case <-ctx.Done():
 		return stopped()
 	}
@@ -284,8 +299,8 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 // read handles the worker's messages until it closes its pipe. It returns
 // nil at a clean end of input, whether or not the worker said it was done.
 func (s *session) read() error {
-	p := s.peer
-	typ, body, err := p.r.next()
+	c := s.conn
+	typ, body, err := c.r.next()
 	if err == io.EOF {
 		s.handshakeErr = fmt.Errorf("worker exited before answering the handshake: is %s an sgn worker binary built with this version of sgn?", s.Path)
 		return nil
@@ -303,7 +318,7 @@ func (s *session) read() error {
 		s.report = &r
 		return nil
 	default:
-		return fmt.Errorf("%w: worker sent %s before ready", ErrProtocol, msgNames[typ])
+		return fmt.Errorf("%w: worker sent %s before ready", ErrProtocol, msgName(typ))
 	}
 	var ready Ready
 	if err := unmarshal(typ, body, &ready); err != nil {
@@ -317,23 +332,11 @@ func (s *session) read() error {
 	if s.Started != nil {
 		s.Started(ready.PID)
 	}
-	for {
-		typ, body, err := p.r.next()
-		if err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return err
-		}
-		if ok, err := p.handleData(typ, body); ok {
-			if err != nil {
-				return err
-			}
-			continue
-		}
+	return c.serve(func(typ byte, body []byte) error {
 		switch typ {
 		case msgDone:
 			s.done = true
+			s.finished() // the element takes no more frames
 		case msgError:
 			var r ErrorReport
 			if err := unmarshal(typ, body, &r); err != nil {
@@ -341,15 +344,28 @@ func (s *session) read() error {
 			}
 			s.report = &r
 		default:
-			return fmt.Errorf("%w: unexpected %s message from worker", ErrProtocol, msgNames[typ])
+			return fmt.Errorf("%w: unexpected %s message from the worker", ErrProtocol, msgName(typ))
 		}
+		return nil
+	})
+}
+
+// finished records that the worker's element takes no more frames: frames
+// sent to it from now on are dropped, and the slots of those in flight are
+// released. Its budget's slots wait for a worker to grant them to.
+func (s *session) finished() {
+	for _, o := range s.conn.outs {
+		o.Close()
+	}
+	if s.Budget != nil {
+		s.Budget.revoke()
 	}
 }
 
 // stop asks the worker to stop, and kills it if it has not exited after
 // StopTimeout.
 func (s *session) stop(proc *os.Process, exited <-chan struct{}) {
-	s.peer.w.send(msgStop, nil) // never waits; if it fails, the kill below stops the worker
+	s.conn.send(msgStop, nil) // never waits; if it fails, the kill below stops the worker
 	t := time.NewTimer(orDefault(s.StopTimeout, DefaultStopTimeout))
 	defer t.Stop()
 	select {

@@ -1,0 +1,312 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sgn-go/sgn/wire"
+)
+
+// A Conn is one end of the connection between the main process and a
+// worker: the messages of both directions over a pair of pipes, and the
+// frames of each pad, with credit-based flow control. Both processes use
+// one; package sgn attaches its pads to it.
+//
+// Pads are numbered per direction, in the order of the Hello: the frames of
+// [Out] i arrive at the other end's [In] i.
+type Conn struct {
+	window int
+	outs   []*Out
+	ins    []In
+	owed   []owed // per in pad: frames consumed, not yet credited back
+
+	r *reader
+	w *writer
+
+	// Main process only: the slot accounts, how many references to each
+	// slot this Conn's worker holds through frames it was sent, and the
+	// budget of the worker's element.
+	ledger *Ledger
+	held   []int32 // under ledger.mu
+	budget *Budget
+
+	freed func(slot, gen uint32) // worker only: a slot of its budget is free again
+}
+
+// owed counts the frames an in pad's consumer has released since the last
+// credit message.
+type owed struct {
+	mu sync.Mutex
+	n  int
+}
+
+// NewConn returns an unconnected Conn with outs outgoing pads and ins
+// incoming ones, each with window frames in flight at most.
+func NewConn(window, outs, ins int) *Conn {
+	// The writer exists from the start, so that frames can be queued for
+	// a worker that is not running yet; start gives it the pipe.
+	c := &Conn{window: max(1, window), ins: make([]In, ins), owed: make([]owed, ins), w: newWriter(nil)}
+	for i := range outs {
+		c.outs = append(c.outs, &Out{c: c, pad: i, more: make(chan struct{}, 1)})
+	}
+	return c
+}
+
+// Out returns outgoing pad i.
+func (c *Conn) Out(i int) *Out { return c.outs[i] }
+
+// SetIn makes in receive the frames of incoming pad i.
+func (c *Conn) SetIn(i int, in In) { c.ins[i] = in }
+
+// Window returns the number of frames each pad may have in flight.
+func (c *Conn) Window() int { return c.window }
+
+// start connects c to the pipes, reading with r and writing to w, and
+// starts its writer. Each Out gets a full window of credits: until then,
+// Send waits.
+func (c *Conn) start(r *reader, w io.Writer) {
+	c.r, c.w.w = r, w
+	go c.w.run()
+	c.w.poke() // for what was queued before
+	for _, o := range c.outs {
+		o.credits.Store(int64(c.window))
+		o.wake()
+	}
+}
+
+// An In is a pad whose frames arrive over a Conn. Deliver is called, in
+// order, for each frame; body is only valid during the call, and Deliver
+// must not block: the sender held a credit for the frame, so a queue of
+// Window frames has room for it. The pad's consumer calls [Conn.Consumed]
+// for each frame it is done with.
+type In interface {
+	Deliver(flags uint64, body []byte) error
+}
+
+// Frame flags, as sent on the wire.
+const (
+	FlagEOS   uint64 = 1 << iota // the frame is its pad's last
+	FlagGap                      // the frame is a gap: its data is not meaningful
+	FlagSlots                    // the frame's body holds slot descriptors
+)
+
+// Consumed records that the consumer of incoming pad i is done with n
+// frames, and gives their credits back, in batches of half a window, or at
+// once if urgent (the frames held slots, which the sender may be waiting
+// for).
+func (c *Conn) Consumed(i, n int, urgent bool) {
+	o := &c.owed[i]
+	o.mu.Lock()
+	o.n += n
+	if o.n < max(1, c.window/2) && !urgent {
+		o.mu.Unlock()
+		return
+	}
+	n, o.n = o.n, 0
+	o.mu.Unlock()
+	b, err := c.w.begin(msgCredit, false)
+	if err != nil {
+		return // the connection is going away; nobody waits for credits
+	}
+	b = wire.AppendUint(b, uint64(i))
+	b = wire.AppendUint(b, uint64(n))
+	c.w.end(b)
+}
+
+// serve handles the messages that arrive until the other end closes its
+// pipe (nil) or one cannot be handled. Frames, credits and freed slots are
+// handled here; other messages go to control.
+func (c *Conn) serve(control func(typ byte, body []byte) error) error {
+	var d wire.Decoder
+	for {
+		typ, body, err := c.r.next()
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		d.Reset(body)
+		switch typ {
+		case msgFrame:
+			i, flags := d.Uint(32), d.Uint(64)
+			if d.Err() != nil {
+				return fmt.Errorf("%w: frame message: %v", ErrProtocol, d.Err())
+			}
+			if i >= uint64(len(c.ins)) || c.ins[i] == nil {
+				return fmt.Errorf("%w: frame for pad %d, which does not exist (there are %d)", ErrProtocol, i, len(c.ins))
+			}
+			if err := c.ins[i].Deliver(flags, body[d.Offset():]); err != nil {
+				return err
+			}
+		case msgCredit:
+			i, n := d.Uint(32), d.Uint(32)
+			if d.Err() != nil {
+				return fmt.Errorf("%w: credit message: %v", ErrProtocol, d.Err())
+			}
+			if i >= uint64(len(c.outs)) {
+				return fmt.Errorf("%w: credit for pad %d, which does not exist (there are %d)", ErrProtocol, i, len(c.outs))
+			}
+			if err := c.outs[i].credited(int64(n)); err != nil {
+				return err
+			}
+		case msgFreed:
+			if c.freed == nil {
+				return fmt.Errorf("%w: unexpected freed message", ErrProtocol)
+			}
+			for d.Len() > 0 && d.Err() == nil {
+				slot, gen := d.Uint(32), d.Uint(32)
+				if d.Err() == nil {
+					c.freed(uint32(slot), uint32(gen))
+				}
+			}
+			if d.Err() != nil {
+				return fmt.Errorf("%w: freed message: %v", ErrProtocol, d.Err())
+			}
+		default:
+			if err := control(typ, body); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// send writes a control message; body, if not nil, appends its body.
+func (c *Conn) send(typ byte, body func([]byte) []byte) error { return c.w.send(typ, body) }
+
+// An Out is a pad whose frames this side sends over a Conn.
+type Out struct {
+	c   *Conn
+	pad int
+
+	credits atomic.Int64  // frames it may still send
+	more    chan struct{} // capacity 1: credits may have grown, or the pad closed
+	closed  atomic.Bool   // the receiving element has finished: frames are dropped
+
+	// relay, if set, is owed the credits instead: the Out forwards a
+	// worker's frames, whose sender gets them once every destination has
+	// consumed the frame (see Relay).
+	relay *Relay
+	dest  int // the Out's index among the relay's destinations
+
+	// Frames sent and credited, for the slot accounts; under the ledger's
+	// lock in the main process.
+	sent, done int64
+	holds      []hold
+}
+
+// A hold is a frame sent with slots that the receiver has not credited
+// back yet.
+type hold struct {
+	seq   int64
+	slots []uint32
+}
+
+// ErrClosed is returned by Out.Send for a pad whose receiving element has
+// finished, and whose frames are dropped.
+var ErrClosed = errors.New("the receiving element has finished")
+
+// Send sends one frame: its flags and body (a CBOR sequence of data and,
+// optionally, metadata), whose slot descriptors are slots. It waits for a
+// credit, and while the pipe is far behind. After the receiving element
+// has finished, or its process has ended, frames are dropped and Send
+// returns nil: what became of the process is its supervisor's to report.
+func (o *Out) Send(ctx context.Context, flags uint64, body []byte, slots []wire.Slot) error {
+	for !o.take() {
+		if o.closed.Load() {
+			return nil
+		}
+		select {
+		case <-o.more:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+	if o.closed.Load() {
+		o.credits.Add(1)
+		return nil
+	}
+	return o.write(flags, body, slots, true)
+}
+
+// Forward sends a frame without waiting for a credit or for the pipe: the
+// caller, a Relay, holds the credits of the whole path, so the receiver has
+// room.
+func (o *Out) Forward(flags uint64, body []byte, slots []wire.Slot) error {
+	if o.closed.Load() {
+		return nil
+	}
+	return o.write(flags, body, slots, false)
+}
+
+func (o *Out) write(flags uint64, body []byte, slots []wire.Slot, wait bool) error {
+	flags &^= FlagSlots
+	if len(slots) > 0 {
+		flags |= FlagSlots
+	}
+	if l := o.c.ledger; l != nil {
+		l.sent(o, slots)
+	}
+	b, err := o.c.w.begin(msgFrame, wait)
+	if err != nil {
+		return nil // the pipe is closed: the process is gone or going
+	}
+	b = wire.AppendUint(b, uint64(o.pad))
+	b = wire.AppendUint(b, flags)
+	return o.c.w.end(append(b, body...))
+}
+
+// take takes a credit if one is left.
+func (o *Out) take() bool {
+	for {
+		v := o.credits.Load()
+		if v <= 0 {
+			return false
+		}
+		if o.credits.CompareAndSwap(v, v-1) {
+			return true
+		}
+	}
+}
+
+func (o *Out) credited(n int64) error {
+	if l := o.c.ledger; l != nil {
+		l.credited(o, n)
+	}
+	if o.relay != nil {
+		o.relay.consumed(o.dest, n)
+		return nil
+	}
+	if o.credits.Add(n) > int64(o.c.window) {
+		return fmt.Errorf("%w: credits for pad %d beyond its window of %d", ErrProtocol, o.pad, o.c.window)
+	}
+	o.wake()
+	return nil
+}
+
+func (o *Out) wake() {
+	select {
+	case o.more <- struct{}{}:
+	default:
+	}
+}
+
+// Close drops the frames of a pad whose receiving element has finished:
+// Send returns at once from then on, and the slots of frames in flight are
+// released.
+func (o *Out) Close() {
+	if o.closed.Swap(true) {
+		return
+	}
+	if l := o.c.ledger; l != nil {
+		l.drop(o)
+	}
+	if o.relay != nil {
+		o.relay.finish(o.dest)
+	}
+	o.wake()
+}

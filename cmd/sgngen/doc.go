@@ -12,6 +12,13 @@
 // then run go generate ./... and build the pipeline with its workers side
 // by side: go build -o bin/ ./...
 //
+// To use a clone of github.com/sgn-go/sgn instead (before it is published,
+// or to try a change), replace the module and add the tool with go mod
+// edit, then go mod tidy:
+//
+//	go mod edit -replace github.com/sgn-go/sgn=../path/to/sgn -tool github.com/sgn-go/sgn/cmd/sgngen
+//	go mod tidy
+//
 // Usage:
 //
 //	sgngen generate [packages]

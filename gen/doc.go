@@ -13,11 +13,15 @@
 // contain a line //sgn:element. Packages are loaded with the build tag
 // sgngen, and every generated element file starts with
 //
-//	//go:build !sgngen
+//	//go:build !sgngen && !generate
 //
 // so the generator never sees its own earlier output: a stale sgn_gen.go
 // that no longer compiles (a pad renamed, a frame type changed) does not
-// stand in the way of regenerating it. For the same reason, type errors in a
+// stand in the way of regenerating it. Worker mains start with
+// //go:build !generate. go generate sets the build tag generate, so it
+// never reads a generated file: it lists every package's files before it
+// runs the first generator, and would fail on one that sgngen has removed
+// since (go generate ./... after an element was deleted). For the same reason, type errors in a
 // package are not reported: code in the package may use declarations that
 // only the generated file has. Those in what sgngen reads are, where they
 // are, since no generated declaration can be their cause: in the type of an

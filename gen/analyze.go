@@ -60,11 +60,7 @@ func (a *analyser) analysePackage(pkg *packages.Package) *pkgInfo {
 	info := &pkgInfo{pkg: pkg, types: newTypeSet(pkg.Types, pkg.Fset, pkg.TypeErrors)}
 	specs := elementSpecs(pkg)
 	for _, c := range strayDirectives(pkg) {
-		if c.Text == directive {
-			a.errorf(c.Pos(), "%s is not in the doc comment of a type, and marks nothing: put it in the comment just above the type, with no blank line between", directive)
-		} else {
-			a.errorf(c.Pos(), "write the directive as %s, with no space after //; %q marks nothing", directive, c.Text)
-		}
+		a.errorf(c.Pos(), "%s", strayMessage(strings.TrimRight(c.Text, " \t")))
 	}
 	if len(specs) > 0 && pkg.Name == "main" {
 		for _, ts := range specs {
@@ -101,7 +97,8 @@ func (a *analyser) analysePackage(pkg *packages.Package) *pkgInfo {
 
 // strayDirectives returns the comments of pkg that are the element
 // directive where it marks nothing (not in a type's doc comment), or that
-// are meant to be it and are not (// sgn:element).
+// are meant to be an sgn directive and are not one (// sgn:element,
+// //sgn:elemnt, //sgn:element with arguments).
 func strayDirectives(pkg *packages.Package) []*ast.Comment {
 	var stray []*ast.Comment
 	for _, f := range pkg.Syntax {
@@ -130,11 +127,64 @@ func strayDirectives(pkg *packages.Package) []*ast.Comment {
 	return stray
 }
 
+// directivePrefix starts every sgn directive. The element directive is
+// the only one.
+const directivePrefix = "//sgn:"
+
 // isDirective reports whether a line of comment is the element
-// directive, or what is evidently meant to be it: // sgn:element.
+// directive, or is meant to be an sgn directive: // sgn:element, or any
+// line that starts with //sgn:, like //sgn:elemnt.
 func isDirective(line string) bool {
+	if strings.HasPrefix(line, directivePrefix) {
+		return true
+	}
 	body, ok := strings.CutPrefix(line, "//")
 	return ok && strings.TrimSpace(body) == strings.TrimPrefix(directive, "//")
+}
+
+// strayMessage says what is wrong with a stray directive, the text of a
+// comment that strayDirectives returned, and how to fix it.
+func strayMessage(text string) string {
+	if text == directive {
+		return directive + " is not in the doc comment of a type, and marks nothing: put it in the comment just above the type, with no blank line between"
+	}
+	rest, ok := strings.CutPrefix(text, directivePrefix)
+	if !ok {
+		return fmt.Sprintf("write the directive as %s, with no space after //; %q marks nothing", directive, text)
+	}
+	name, args, _ := strings.Cut(rest, " ")
+	if i := strings.IndexAny(name, "\t"); i >= 0 {
+		name, args = name[:i], name[i:]
+	}
+	if name == strings.TrimPrefix(directive, directivePrefix) {
+		return fmt.Sprintf("%s takes no arguments: remove %q, with which the line marks nothing", directive, strings.TrimSpace(args))
+	}
+	if d := editDistance(strings.ToLower(name), "element"); d <= 3 {
+		return fmt.Sprintf("unknown directive %s%s; did you mean %s?", directivePrefix, name, directive)
+	}
+	return fmt.Sprintf("unknown directive %s%s marks nothing: the only sgn directive is %s, in the doc comment of an element type", directivePrefix, name, directive)
+}
+
+// editDistance is the number of single-byte insertions, deletions and
+// substitutions that turn a into b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // elementSpecs returns the type specs marked //sgn:element, in file name

@@ -49,8 +49,10 @@
 //
 // The directive has to be a line of the type's doc comment. One that marks
 // nothing is reported, not ignored: separated from the type by a blank
-// line, on a declaration that is not a type or on a group of types, or
-// written // sgn:element.
+// line, on a declaration that is not a type or on a group of types,
+// written // sgn:element, or followed by arguments. So is every other
+// comment line that starts with //sgn:, which is no directive sgngen
+// knows: //sgn:elemnt is reported with "did you mean //sgn:element?".
 //
 // Spec.Run comes from the first of these methods that applies:
 //

@@ -280,7 +280,7 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 				continue
 			}
 			if other, dup := names[dir][p.name]; dup {
-				a.errorf(f.Pos(), "pad %s: %s pad name %q is taken by pad %s", f.Name(), dir, p.name, other)
+				a.errorf(f.Pos(), "pad %s: %s pad name %q is taken by pad %s; give one of them another name in its sgn tag", f.Name(), dir, p.name, other)
 				ok = false
 				continue
 			}
@@ -303,7 +303,7 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 				continue
 			}
 			if other, dup := keys[c.key]; dup {
-				a.errorf(f.Pos(), "config field %s: key %q is taken by config field %s", f.Name(), c.key, other)
+				a.errorf(f.Pos(), "config field %s: key %q is taken by config field %s; give one of them another key with a tag `cbor:\"name\"`", f.Name(), c.key, other)
 				ok = false
 				continue
 			}
@@ -403,7 +403,9 @@ func (a *analyser) pad(info *pkgInfo, f *types.Var, tag reflect.StructTag, frame
 	}
 	c, err := info.types.codec(frame)
 	if err != nil {
-		a.errorf(f.Pos(), "pad %s: %s", f.Name(), describe(err, "frame", info.types.typeString(frame)))
+		for _, msg := range describe(err, "frame", info.types.typeString(frame)) {
+			a.errorf(f.Pos(), "pad %s: %s", f.Name(), msg)
+		}
 		return nil, false
 	}
 	return &pad{field: f.Name(), name: name, typ: c}, true
@@ -422,14 +424,22 @@ func (a *analyser) config(info *pkgInfo, f *types.Var, tag reflect.StructTag) (*
 			return &field{goName: f.Name(), key: key, typ: c}, true
 		}
 	}
-	a.errorf(f.Pos(), "config field %s: %s", f.Name(), describe(err, "", info.types.typeString(f.Type())))
+	for _, msg := range describe(err, "", info.types.typeString(f.Type())) {
+		a.errorf(f.Pos(), "config field %s: %s", f.Name(), msg)
+	}
 	return nil, false
 }
 
-// describe renders an analysis error about a type used as what.
-func describe(err error, what, typ string) string {
-	if te, ok := err.(*typeError); ok {
-		return te.describe(what, typ)
+// describe renders an analysis error about a type used as what: a message
+// for each problem it holds.
+func describe(err error, what, typ string) []string {
+	ps := problems(err)
+	if len(ps) == 0 {
+		return []string{err.Error()}
 	}
-	return err.Error()
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.describe(what, typ)
+	}
+	return msgs
 }

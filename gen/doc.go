@@ -86,12 +86,14 @@
 // A named type of another package must be exported, even as the type of a
 // field of an exported struct: the generated code names it.
 //
-// Anything else is reported with the path to the field at fault: maps,
-// pointers, interfaces, channels, functions, arrays, complex numbers,
-// anonymous structs, recursive types, generic types, slices of a named byte
-// type, and types that github.com/fxamacker/cbor/v2 encodes in a way of its
-// own (time.Time, math/big, cbor's own types, types with MarshalCBOR or
-// MarshalBinary methods).
+// Anything else is reported with the path to the field at fault, every
+// bad field of a struct and not only the first, each with what to use
+// instead (and, for a struct field, that a cbor:"-" tag leaves it out):
+// maps, pointers, interfaces, channels, functions, arrays, complex
+// numbers, anonymous structs, recursive types, generic types, slices of a
+// named byte type, and types that github.com/fxamacker/cbor/v2 encodes in
+// a way of its own (time.Time, math/big, cbor's own types, types with
+// MarshalCBOR or MarshalBinary methods).
 //
 // The encoding is the one cbor.Marshal produces with default options, byte
 // for byte: integers in their shortest form, float64 in 8 bytes and float32

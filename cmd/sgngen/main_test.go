@@ -222,8 +222,8 @@ type Bad struct {
 		t.Errorf("check of a package with errors: exit %d, want 2", code)
 	}
 	code, _, errOut = sgngen(t, "generate", "./...")
-	want := "elems/bad.go:7:2: sgn: pad In: frame type chan int has no codec\n" +
-		"elems/bad.go:8:2: sgn: config field X: type map[int]int has no codec\n"
+	want := "elems/bad.go:7:2: sgn: pad In: frame type chan int has no codec: a channel cannot be sent to another process; send the values it carries instead\n" +
+		"elems/bad.go:8:2: sgn: config field X: type map[int]int has no codec: maps are not supported yet; use a slice of a struct with a field of type int and one of type int\n"
 	if code != 1 || errOut != filepath.FromSlash(want) {
 		t.Errorf("generate of a package with errors: exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", code, errOut, want)
 	}
@@ -259,7 +259,7 @@ func TestPathsOutsideTheWorkingDirectoryAreRelative(t *testing.T) {
 	}
 	t.Chdir(filepath.Join(dir, "sub"))
 	_, _, errOut := sgngen(t, "generate", "../bad")
-	if want := filepath.FromSlash("../bad/bad.go:7:2: sgn: pad In: frame type chan int has no codec\n"); errOut != want {
+	if want := filepath.FromSlash("../bad/bad.go:7:2: sgn: pad In: frame type chan int has no codec: a channel cannot be sent to another process; send the values it carries instead\n"); errOut != want {
 		t.Errorf("generate ../bad: stderr %q; want %q", errOut, want)
 	}
 	_, out, _ := sgngen(t, "check", "../elems")

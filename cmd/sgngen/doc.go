@@ -36,6 +36,12 @@
 // paths relative to the working directory (../other/e.go:7:2 for a package
 // outside it), and 2 on a bad command line.
 //
+// Run by go generate (GOFILE and GOPACKAGE are set), sgngen runs in the
+// package's directory, and go generate does not say in which directory it
+// was run itself. Paths are then relative to the root of the main module,
+// the directory of the go.mod file that go env GOMOD names, where
+// go generate ./... is run: pkg/wrong.go:6:6, not wrong.go:6:6.
+//
 // check generates in memory and compares with the disk. It exits 0 if
 // every generated file is current, 1 if any is stale (it prints their
 // paths, including files generate would remove), and 2 on an error (it

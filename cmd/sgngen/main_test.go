@@ -268,6 +268,25 @@ func TestPathsOutsideTheWorkingDirectoryAreRelative(t *testing.T) {
 	}
 }
 
+// Run by go generate, in the package's directory, sgngen prints paths
+// relative to the module's root, where go generate ./... runs; run by hand
+// there, relative to the package's directory.
+func TestPathsUnderGoGenerateAreRelativeToTheModuleRoot(t *testing.T) {
+	dir := newModule(t)
+	putFile(t, "elems/bad.go", "package elems\n\nimport \"github.com/sgn-go/sgn\"\n\n//sgn:element\ntype B struct {\n\tIn sgn.Sink[chan int] `sgn:\"in\"`\n}\n")
+	t.Chdir(filepath.Join(dir, "elems"))
+	const msg = ":7:2: sgn: pad In: frame type chan int has no codec: a channel cannot be sent to another process; send the values it carries instead\n"
+	if _, _, errOut := sgngen(t, "generate"); errOut != "bad.go"+msg {
+		t.Errorf("generate by hand: stderr %q, want %q", errOut, "bad.go"+msg)
+	}
+	t.Setenv("GOFILE", "bad.go")
+	t.Setenv("GOLINE", "3")
+	t.Setenv("GOPACKAGE", "elems")
+	if _, _, errOut := sgngen(t, "generate"); errOut != filepath.FromSlash("elems/bad.go")+msg {
+		t.Errorf("generate under go generate: stderr %q, want %q", errOut, filepath.FromSlash("elems/bad.go")+msg)
+	}
+}
+
 // A package whose own files are deleted leaves its generated files, which
 // no longer compile: check names them, and generate removes them.
 func TestGeneratedFilesOfADeletedPackageAreStale(t *testing.T) {

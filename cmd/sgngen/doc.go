@@ -47,18 +47,26 @@
 // paths, including files generate would remove), and 2 on an error (it
 // prints the problems). CI runs it to catch a forgotten go generate.
 //
-// new-element writes a new element file, <lowercased Name>.go, into the
-// package in DIR (default "."), from the templates of package
-// github.com/sgn-go/sgn/templates: a source (pad "out" of type -out), a
-// transform (pad "in" of type -in, pad "out" of type -out) or a sink (pad
-// "in" of type -in). The types default to int64 and must be builtin types
-// that sgngen encodes, types declared in that package, or slices of these;
-// -in is refused for a source and -out for a sink, which have no such pad.
-// The package name is taken from the Go files in DIR, or from DIR's name
-// if it has none, and the file gets the go:generate line if no file of the
-// package has it yet. It refuses to overwrite a file unless -force is
-// given. It exits 0 on success, 1 on an error, 2 without a Name. After go
-// generate, the new element compiles and runs; fill in its TODOs.
+// new-element writes a new element file, <lowercased Name>.go, and its
+// test, <lowercased Name>_test.go, into the package in DIR (default "."),
+// from the templates of package github.com/sgn-go/sgn/templates: a source
+// (pad "out" of type -out), a transform (pad "in" of type -in, pad "out" of
+// type -out) or a sink (pad "in" of type -in). The types default to int64
+// and must be builtin types that sgngen encodes, types declared in that
+// package, or slices of these; -in is refused for a source and -out for a
+// sink, which have no such pad. The package name is taken from the Go
+// files in DIR, or from DIR's name if it has none, and the file gets the
+// go:generate line if no file of the package has it yet. It refuses to
+// overwrite either file unless -force is given. It exits 0 on success, 1
+// on an error, 2 without a Name, and prints the next steps: go generate
+// ./..., go test on the package, go build -o bin/ ./....
+//
+// After go generate, the new element compiles and runs, and its test
+// passes: it calls the element's method as the pipeline does and checks
+// that a source sends Count frames, the last with EOS; that a transform
+// gives one frame per frame with the same gap flag and metadata (and, with
+// one frame type in and out, the same data); that a sink receives every
+// frame. Fill in the TODOs of both files.
 //
 // version prints the version of the module sgngen was built from.
 //

@@ -53,18 +53,32 @@ func mustRun(t *testing.T, args ...string) string {
 
 func goVet(t *testing.T) {
 	t.Helper()
-	cmd := exec.Command("go", "vet", "./...")
+	goCmd(t, "vet", "./...")
+}
+
+// goCmd runs the go command with args and fails the test if it fails.
+func goCmd(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go vet ./...: %v\n%s", err, out)
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
 
 // A new element of each kind compiles, with its worker, once generate has
-// run; check then finds everything current.
+// run, and its test passes; check then finds everything current.
 func TestNewElementCompilesAfterGenerate(t *testing.T) {
 	newModule(t)
-	mustRun(t, "new-element", "-kind", "source", "-out", "[]float64", "-dir", "elems", "Ticks")
+	out := mustRun(t, "new-element", "-kind", "source", "-out", "[]float64", "-dir", "elems", "Ticks")
+	want := "sgngen: wrote " + filepath.FromSlash("elems/ticks.go") + " and " + filepath.FromSlash("elems/ticks_test.go") + "; next:\n" +
+		"\tgo generate ./...        # make Ticks an element\n" +
+		"\tgo test ./elems          # run its test\n" +
+		"\tgo build -o bin/ ./...   # build the pipeline and its workers side by side\n"
+	if out != want {
+		t.Errorf("new-element printed:\n%s\nwant:\n%s", out, want)
+	}
 	mustRun(t, "new-element", "-kind", "transform", "-in", "[]float64", "-out", "string", "-dir", "elems", "Format")
+	mustRun(t, "new-element", "-kind", "transform", "-in", "[][]string", "-out", "[][]string", "-dir", "elems", "Relay")
 	mustRun(t, "new-element", "-kind", "sink", "-in", "string", "-dir", "elems", "Print")
 	mustRun(t, "generate", "./...")
 	for _, path := range []string{"elems/sgn_gen.go", "elems/sgnworkers/elems-ticks/main.go", "elems/sgnworkers/elems-format/main.go", "elems/sgnworkers/elems-print/main.go"} {
@@ -79,7 +93,7 @@ func TestNewElementCompilesAfterGenerate(t *testing.T) {
 	if n := strings.Count(string(src)+readFile(t, "elems/format.go")+readFile(t, "elems/print.go"), generateLine); n != 1 {
 		t.Errorf("the package has %d go:generate lines for sgngen, want 1", n)
 	}
-	goVet(t)
+	goCmd(t, "test", "./...")
 	if code, out, errOut := sgngen(t, "check", "./..."); code != 0 {
 		t.Errorf("check after generate: exit %d\n%s%s", code, out, errOut)
 	}
@@ -100,8 +114,9 @@ func TestNewElementUsesTypesOfThePackage(t *testing.T) {
 	newModule(t)
 	putFile(t, "elems/point.go", "package elems\n\ntype Point struct{ X, Y float64 }\n")
 	mustRun(t, "new-element", "-in", "Point", "-out", "[][]Point", "-dir", "elems", "Group")
+	mustRun(t, "new-element", "-in", "[]Point", "-out", "[]Point", "-dir", "elems", "Pass")
 	mustRun(t, "generate", "./...")
-	goVet(t)
+	goCmd(t, "test", "./...")
 }
 
 // The go:generate line is found wherever it is, also as a file's first
@@ -131,6 +146,19 @@ func TestNewElementRefusesToOverwrite(t *testing.T) {
 	mustRun(t, "new-element", "-force", "-dir", "elems", "Square")
 	if got := readFile(t, "elems/square.go"); !strings.Contains(got, "type Square struct") {
 		t.Errorf("-force did not overwrite the file:\n%s", got)
+	}
+
+	// The test file alone is not overwritten either.
+	if err := os.Remove("elems/square.go"); err != nil {
+		t.Fatal(err)
+	}
+	putFile(t, "elems/square_test.go", "package elems\n// my test\n")
+	code, _, errOut = sgngen(t, "new-element", "-dir", "elems", "Square")
+	if code != 1 || !strings.Contains(errOut, "square_test.go exists; use -force") {
+		t.Errorf("new-element over an existing test: exit %d, stderr %q; want 1 and a hint about -force", code, errOut)
+	}
+	if _, err := os.Stat("elems/square.go"); !os.IsNotExist(err) {
+		t.Errorf("new-element wrote the element though it refused to write its test: %v", err)
 	}
 }
 

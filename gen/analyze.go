@@ -60,11 +60,7 @@ func (a *analyser) analysePackage(pkg *packages.Package) *pkgInfo {
 	info := &pkgInfo{pkg: pkg, types: newTypeSet(pkg.Types, pkg.Fset, pkg.TypeErrors)}
 	specs := elementSpecs(pkg)
 	for _, c := range strayDirectives(pkg) {
-		if c.Text == directive {
-			a.errorf(c.Pos(), "%s is not in the doc comment of a type, and marks nothing: put it in the comment just above the type, with no blank line between", directive)
-		} else {
-			a.errorf(c.Pos(), "write the directive as %s, with no space after //; %q marks nothing", directive, c.Text)
-		}
+		a.errorf(c.Pos(), "%s", strayMessage(strings.TrimRight(c.Text, " \t")))
 	}
 	if len(specs) > 0 && pkg.Name == "main" {
 		for _, ts := range specs {
@@ -101,7 +97,8 @@ func (a *analyser) analysePackage(pkg *packages.Package) *pkgInfo {
 
 // strayDirectives returns the comments of pkg that are the element
 // directive where it marks nothing (not in a type's doc comment), or that
-// are meant to be it and are not (// sgn:element).
+// are meant to be an sgn directive and are not one (// sgn:element,
+// //sgn:elemnt, //sgn:element with arguments).
 func strayDirectives(pkg *packages.Package) []*ast.Comment {
 	var stray []*ast.Comment
 	for _, f := range pkg.Syntax {
@@ -130,11 +127,64 @@ func strayDirectives(pkg *packages.Package) []*ast.Comment {
 	return stray
 }
 
+// directivePrefix starts every sgn directive. The element directive is
+// the only one.
+const directivePrefix = "//sgn:"
+
 // isDirective reports whether a line of comment is the element
-// directive, or what is evidently meant to be it: // sgn:element.
+// directive, or is meant to be an sgn directive: // sgn:element, or any
+// line that starts with //sgn:, like //sgn:elemnt.
 func isDirective(line string) bool {
+	if strings.HasPrefix(line, directivePrefix) {
+		return true
+	}
 	body, ok := strings.CutPrefix(line, "//")
 	return ok && strings.TrimSpace(body) == strings.TrimPrefix(directive, "//")
+}
+
+// strayMessage says what is wrong with a stray directive, the text of a
+// comment that strayDirectives returned, and how to fix it.
+func strayMessage(text string) string {
+	if text == directive {
+		return directive + " is not in the doc comment of a type, and marks nothing: put it in the comment just above the type, with no blank line between"
+	}
+	rest, ok := strings.CutPrefix(text, directivePrefix)
+	if !ok {
+		return fmt.Sprintf("write the directive as %s, with no space after //; %q marks nothing", directive, text)
+	}
+	name, args, _ := strings.Cut(rest, " ")
+	if i := strings.IndexAny(name, "\t"); i >= 0 {
+		name, args = name[:i], name[i:]
+	}
+	if name == strings.TrimPrefix(directive, directivePrefix) {
+		return fmt.Sprintf("%s takes no arguments: remove %q, with which the line marks nothing", directive, strings.TrimSpace(args))
+	}
+	if d := editDistance(strings.ToLower(name), "element"); d <= 3 {
+		return fmt.Sprintf("unknown directive %s%s; did you mean %s?", directivePrefix, name, directive)
+	}
+	return fmt.Sprintf("unknown directive %s%s marks nothing: the only sgn directive is %s, in the doc comment of an element type", directivePrefix, name, directive)
+}
+
+// editDistance is the number of single-byte insertions, deletions and
+// substitutions that turn a into b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // elementSpecs returns the type specs marked //sgn:element, in file name
@@ -230,7 +280,7 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 				continue
 			}
 			if other, dup := names[dir][p.name]; dup {
-				a.errorf(f.Pos(), "pad %s: %s pad name %q is taken by pad %s", f.Name(), dir, p.name, other)
+				a.errorf(f.Pos(), "pad %s: %s pad name %q is taken by pad %s; give one of them another name in its sgn tag", f.Name(), dir, p.name, other)
 				ok = false
 				continue
 			}
@@ -253,7 +303,7 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 				continue
 			}
 			if other, dup := keys[c.key]; dup {
-				a.errorf(f.Pos(), "config field %s: key %q is taken by config field %s", f.Name(), c.key, other)
+				a.errorf(f.Pos(), "config field %s: key %q is taken by config field %s; give one of them another key with a tag `cbor:\"name\"`", f.Name(), c.key, other)
 				ok = false
 				continue
 			}
@@ -353,7 +403,9 @@ func (a *analyser) pad(info *pkgInfo, f *types.Var, tag reflect.StructTag, frame
 	}
 	c, err := info.types.codec(frame)
 	if err != nil {
-		a.errorf(f.Pos(), "pad %s: %s", f.Name(), describe(err, "frame", info.types.typeString(frame)))
+		for _, msg := range describe(err, "frame", info.types.typeString(frame)) {
+			a.errorf(f.Pos(), "pad %s: %s", f.Name(), msg)
+		}
 		return nil, false
 	}
 	return &pad{field: f.Name(), name: name, typ: c}, true
@@ -372,14 +424,22 @@ func (a *analyser) config(info *pkgInfo, f *types.Var, tag reflect.StructTag) (*
 			return &field{goName: f.Name(), key: key, typ: c}, true
 		}
 	}
-	a.errorf(f.Pos(), "config field %s: %s", f.Name(), describe(err, "", info.types.typeString(f.Type())))
+	for _, msg := range describe(err, "", info.types.typeString(f.Type())) {
+		a.errorf(f.Pos(), "config field %s: %s", f.Name(), msg)
+	}
 	return nil, false
 }
 
-// describe renders an analysis error about a type used as what.
-func describe(err error, what, typ string) string {
-	if te, ok := err.(*typeError); ok {
-		return te.describe(what, typ)
+// describe renders an analysis error about a type used as what: a message
+// for each problem it holds.
+func describe(err error, what, typ string) []string {
+	ps := problems(err)
+	if len(ps) == 0 {
+		return []string{err.Error()}
 	}
-	return err.Error()
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = p.describe(what, typ)
+	}
+	return msgs
 }

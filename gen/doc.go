@@ -13,11 +13,15 @@
 // contain a line //sgn:element. Packages are loaded with the build tag
 // sgngen, and every generated element file starts with
 //
-//	//go:build !sgngen
+//	//go:build !sgngen && !generate
 //
 // so the generator never sees its own earlier output: a stale sgn_gen.go
 // that no longer compiles (a pad renamed, a frame type changed) does not
-// stand in the way of regenerating it. For the same reason, type errors in a
+// stand in the way of regenerating it. Worker mains start with
+// //go:build !generate. go generate sets the build tag generate, so it
+// never reads a generated file: it lists every package's files before it
+// runs the first generator, and would fail on one that sgngen has removed
+// since (go generate ./... after an element was deleted). For the same reason, type errors in a
 // package are not reported: code in the package may use declarations that
 // only the generated file has. Those in what sgngen reads are, where they
 // are, since no generated declaration can be their cause: in the type of an
@@ -45,8 +49,10 @@
 //
 // The directive has to be a line of the type's doc comment. One that marks
 // nothing is reported, not ignored: separated from the type by a blank
-// line, on a declaration that is not a type or on a group of types, or
-// written // sgn:element.
+// line, on a declaration that is not a type or on a group of types,
+// written // sgn:element, or followed by arguments. So is every other
+// comment line that starts with //sgn:, which is no directive sgngen
+// knows: //sgn:elemnt is reported with "did you mean //sgn:element?".
 //
 // Spec.Run comes from the first of these methods that applies:
 //
@@ -80,12 +86,14 @@
 // A named type of another package must be exported, even as the type of a
 // field of an exported struct: the generated code names it.
 //
-// Anything else is reported with the path to the field at fault: maps,
-// pointers, interfaces, channels, functions, arrays, complex numbers,
-// anonymous structs, recursive types, generic types, slices of a named byte
-// type, and types that github.com/fxamacker/cbor/v2 encodes in a way of its
-// own (time.Time, math/big, cbor's own types, types with MarshalCBOR or
-// MarshalBinary methods).
+// Anything else is reported with the path to the field at fault, every
+// bad field of a struct and not only the first, each with what to use
+// instead (and, for a struct field, that a cbor:"-" tag leaves it out):
+// maps, pointers, interfaces, channels, functions, arrays, complex
+// numbers, anonymous structs, recursive types, generic types, slices of a
+// named byte type, and types that github.com/fxamacker/cbor/v2 encodes in
+// a way of its own (time.Time, math/big, cbor's own types, types with
+// MarshalCBOR or MarshalBinary methods).
 //
 // The encoding is the one cbor.Marshal produces with default options, byte
 // for byte: integers in their shortest form, float64 in 8 bytes and float32

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"golang.org/x/tools/go/packages"
@@ -33,12 +34,12 @@ type File struct {
 
 // A Diagnostic is a problem in the user's code, at a position.
 type Diagnostic struct {
-	Pos token.Position // Filename relative to the directory Generate ran in
+	Pos token.Position // Filename relative to the directory Generate ran in; Line 0 if unknown
 	Msg string
 }
 
 func (d *Diagnostic) Error() string {
-	if !d.Pos.IsValid() {
+	if d.Pos.Filename == "" && !d.Pos.IsValid() {
 		return d.Msg
 	}
 	return d.Pos.String() + ": " + d.Msg
@@ -258,13 +259,36 @@ func (a *analyser) loadErrors(pkg *packages.Package) bool {
 			continue
 		}
 		ok = false
-		msg := e.Msg
+		d := &Diagnostic{Msg: e.Msg}
 		if e.Pos != "" && e.Pos != "-" {
-			msg = a.relative(e.Pos) + ": " + msg
+			d.Pos = parsePosition(e.Pos)
+			d.Pos.Filename = a.relative(d.Pos.Filename)
 		}
-		a.diags = append(a.diags, &Diagnostic{Msg: msg})
+		a.diags = append(a.diags, d)
 	}
 	return ok && pkg.TypesInfo != nil
+}
+
+// parsePosition parses a position as go/packages spells it: file:line:col,
+// file:line or file.
+func parsePosition(s string) token.Position {
+	var p token.Position
+	for _, n := range []*int{&p.Column, &p.Line} {
+		i := strings.LastIndexByte(s, ':')
+		if i < 0 {
+			break
+		}
+		v, err := strconv.Atoi(s[i+1:])
+		if err != nil {
+			break
+		}
+		*n, s = v, s[:i]
+	}
+	if p.Line == 0 { // only one number: it was the line
+		p.Line, p.Column = p.Column, 0
+	}
+	p.Filename = s
+	return p
 }
 
 func (a *analyser) position(pos token.Pos) token.Position {

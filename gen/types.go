@@ -46,31 +46,87 @@ type field struct {
 // with one call, so that a slice of it has a wire helper too.
 func (t *codecType) basic() bool { return t.kind < kindBytes }
 
-// A typeError says why a type has no codec. Path says where in the type
-// the problem is (".Tags", ".Points[].Tags"), if not at its top.
+// A typeError says why a type has no codec, and what to do about it. Path
+// says where in the type the problem is (".Tags", ".Points[].Tags"), if
+// not at its top.
 type typeError struct {
 	path      string
-	msg       string
+	msg       string // what is wrong
+	why       string // why it is wrong; may be empty
+	fix       string // what to do instead; may be empty
 	recursive bool
+	leaveOut  bool // a struct field of this type can be left out instead
+}
+
+// text is the problem, why, and what to do.
+func (e *typeError) text() string {
+	msg := e.msg
+	if e.why != "" {
+		msg += ": " + e.why
+	}
+	if e.fix != "" {
+		msg += "; " + e.fix
+	}
+	return msg
 }
 
 func (e *typeError) Error() string {
+	msg := e.text()
 	if e.path == "" {
-		return e.msg
+		return msg
 	}
-	return "field " + strings.TrimPrefix(e.path, ".") + ": " + e.msg
+	return "field " + strings.TrimPrefix(e.path, ".") + ": " + msg
 }
 
 // describe says what is wrong with a type used as what ("frame", "config
-// field"), spelled t.
+// field"), spelled t, and what to do. A problem in a field of a struct
+// also says how to leave that field out.
 func (e *typeError) describe(what, t string) string {
 	if what != "" {
 		what += " "
 	}
+	msg := e.text()
 	if e.path == "" {
-		return what + e.msg
+		return what + msg
 	}
-	return fmt.Sprintf("%stype %s: field %s: %s", what, t, strings.TrimPrefix(e.path, "."), e.msg)
+	if field := lastField(e.path); field != "" && e.leaveOut {
+		msg += fmt.Sprintf(", or tag field %s `cbor:\"-\"` to leave it out", field)
+	}
+	return fmt.Sprintf("%stype %s: field %s: %s", what, t, strings.TrimPrefix(e.path, "."), msg)
+}
+
+// lastField returns the name of the struct field at the end of path
+// (".Points[].Tags" → "Tags"), or "" if path ends inside a slice.
+func lastField(path string) string {
+	i := strings.LastIndex(path, ".")
+	if i < 0 || strings.Contains(path[i:], "[]") {
+		return ""
+	}
+	return path[i+1:]
+}
+
+// typeErrors are several problems of one type, in the order of its
+// fields.
+type typeErrors []*typeError
+
+func (es typeErrors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// problems returns the typeErrors in err: one, several, or none if err is
+// some other error.
+func problems(err error) []*typeError {
+	switch err := err.(type) {
+	case *typeError:
+		return []*typeError{err}
+	case typeErrors:
+		return err
+	}
+	return nil
 }
 
 // typeSet analyses the frame and configuration types of one package,
@@ -126,7 +182,7 @@ func (s *typeSet) codec(t types.Type) (*codecType, error) {
 		return c, nil
 	}
 	if s.busy[key] {
-		return nil, &typeError{msg: fmt.Sprintf("type %s is recursive", s.typeString(t)), recursive: true}
+		return nil, &typeError{msg: fmt.Sprintf("type %s is recursive", s.typeString(t)), fix: "break the cycle: keep the values in one slice and refer to them by index", recursive: true}
 	}
 	s.busy[key] = true
 	defer delete(s.busy, key)
@@ -139,32 +195,30 @@ func (s *typeSet) codec(t types.Type) (*codecType, error) {
 	return c, nil
 }
 
-// hasNoCodec is the error for a type that sgngen cannot encode.
-func (s *typeSet) hasNoCodec(t types.Type, why string) error {
-	msg := fmt.Sprintf("type %s has no codec", s.typeString(t))
-	if why != "" {
-		msg += " (" + why + ")"
-	}
-	return &typeError{msg: msg}
+// hasNoCodec is the error for a type that sgngen cannot encode: why, and
+// what to use instead.
+func (s *typeSet) hasNoCodec(t types.Type, why, fix string) error {
+	return &typeError{msg: fmt.Sprintf("type %s has no codec", s.typeString(t)), why: why, fix: fix, leaveOut: true}
 }
 
 func (s *typeSet) analyse(t types.Type) (*codecType, error) {
 	if n, ok := t.(*types.Named); ok {
-		if why := special(n); why != "" {
-			return nil, s.hasNoCodec(t, why)
+		if why, fix := special(n); why != "" {
+			return nil, s.hasNoCodec(t, why, fix)
 		}
 		if n.TypeArgs().Len() > 0 {
-			return nil, s.hasNoCodec(t, "generic types are not supported")
+			return nil, s.hasNoCodec(t, "generic types are not supported", "declare a type that is not generic")
 		}
 		if p := n.Obj().Pkg(); p != nil && p != s.pkg && !n.Obj().Exported() {
-			return nil, s.hasNoCodec(t, "package "+p.Name()+" does not export it, and generated code has to name it")
+			return nil, s.hasNoCodec(t, "package "+p.Name()+" does not export it, and generated code has to name it",
+				"export it, or use its underlying type "+s.typeString(n.Underlying()))
 		}
 	}
 	switch u := t.Underlying().(type) {
 	case *types.Basic:
 		c := basicCodec(u)
 		if c == nil {
-			return nil, s.hasNoCodec(t, "")
+			return nil, s.unsupported(t)
 		}
 		c.name = s.typeName(t)
 		return c, nil
@@ -174,11 +228,11 @@ func (s *typeSet) analyse(t types.Type) (*codecType, error) {
 			return &codecType{kind: kindBytes, name: s.typeName(t)}, nil
 		}
 		if b, ok := elem.Underlying().(*types.Basic); ok && b.Kind() == types.Uint8 {
-			return nil, s.hasNoCodec(t, "a slice of a named byte type; use []byte")
+			return nil, s.hasNoCodec(t, "a slice of a named byte type", "use []byte")
 		}
 		ec, err := s.codec(elem)
 		if te, ok := err.(*typeError); ok && te.path == "" && !te.recursive {
-			return nil, s.hasNoCodec(t, "")
+			return nil, s.hasNoCodec(t, te.why, te.fix)
 		}
 		if err != nil {
 			return nil, prefix(err, "[]")
@@ -187,7 +241,7 @@ func (s *typeSet) analyse(t types.Type) (*codecType, error) {
 	case *types.Struct:
 		n, ok := t.(*types.Named)
 		if !ok {
-			return nil, s.hasNoCodec(t, "declare a named struct type")
+			return nil, s.hasNoCodec(t, "an anonymous struct", "declare a named struct type and use it")
 		}
 		c := &codecType{kind: kindStruct, name: s.typeName(n)}
 		if err := s.structFields(n, u, c); err != nil {
@@ -195,58 +249,112 @@ func (s *typeSet) analyse(t types.Type) (*codecType, error) {
 		}
 		return c, nil
 	}
-	return nil, s.hasNoCodec(t, "")
+	return nil, s.unsupported(t)
+}
+
+// unsupported is the error for a type of a kind that sgngen has no codec
+// for: why not, and what to use instead.
+func (s *typeSet) unsupported(t types.Type) error {
+	switch u := t.Underlying().(type) {
+	case *types.Map:
+		return s.hasNoCodec(t, "maps are not supported yet",
+			fmt.Sprintf("use a slice of a struct with a field of type %s and one of type %s", s.typeString(u.Key()), s.typeString(u.Elem())))
+	case *types.Pointer:
+		return s.hasNoCodec(t, "pointers are not supported yet", "use the value type "+s.typeString(u.Elem()))
+	case *types.Array:
+		return s.hasNoCodec(t, "arrays are not supported yet", "use the slice type []"+s.typeString(u.Elem()))
+	case *types.Interface:
+		return s.hasNoCodec(t, "a decoder cannot know which type an interface value held", "use a concrete type")
+	case *types.Chan:
+		return s.hasNoCodec(t, "a channel cannot be sent to another process", "send the values it carries instead")
+	case *types.Signature:
+		return s.hasNoCodec(t, "a function cannot be sent to another process", "send the data it works on instead")
+	case *types.Basic:
+		switch {
+		case u.Info()&types.IsComplex != 0:
+			return s.hasNoCodec(t, "complex numbers are not supported", "use a struct of two float fields")
+		case u.Kind() == types.Uintptr:
+			return s.hasNoCodec(t, "a uintptr is an address, meaningless in another process", "use uint64 for a number")
+		case u.Kind() == types.UnsafePointer:
+			return s.hasNoCodec(t, "a pointer cannot be sent to another process", "send the data it points to")
+		}
+	}
+	return s.hasNoCodec(t, "", "use a type listed in the documentation of package github.com/sgn-go/sgn/gen")
 }
 
 // prefix adds a step to the front of the path of a typeError.
 func prefix(err error, step string) error {
+	if es, ok := err.(typeErrors); ok {
+		out := make(typeErrors, len(es))
+		for i, e := range es {
+			out[i] = prefix(e, step).(*typeError)
+		}
+		return out
+	}
 	te, ok := err.(*typeError)
 	if !ok {
 		return err
 	}
-	return &typeError{path: step + te.path, msg: te.msg, recursive: te.recursive}
+	e := *te
+	e.path = step + te.path
+	return &e
 }
 
 // structFields fills in c's fields the way fxamacker/cbor picks them, or
 // returns an error for what it would encode differently.
 func (s *typeSet) structFields(n *types.Named, st *types.Struct, c *codecType) error {
+	var errs typeErrors
+	add := func(err error) { errs = append(errs, problems(err)...) }
 	keys := map[string]string{}
 	for i := range st.NumFields() {
 		f := st.Field(i)
 		tag := reflect.StructTag(st.Tag(i))
 		if f.Name() == "_" {
 			if opt := tag.Get("cbor"); opt != "" && opt != "-" {
-				return &typeError{msg: fmt.Sprintf("type %s has struct options `cbor:%q`, which sgngen does not support", s.typeString(n), opt)}
+				add(&typeError{msg: fmt.Sprintf("type %s has struct options `cbor:%q`, which sgngen does not support", s.typeString(n), opt),
+					fix: "remove the tag of its field _"})
 			}
 			continue
 		}
 		key, skip, err := fieldKey(f, tag)
 		if err != nil {
-			return prefix(err, "."+f.Name())
+			add(prefix(err, "."+f.Name()))
+			continue
 		}
 		if skip {
 			continue
 		}
 		if f.Embedded() && key == f.Name() {
 			if _, isStruct := f.Type().Underlying().(*types.Struct); isStruct {
-				return &typeError{path: "." + f.Name(), msg: "embedded struct fields are not supported; give the field a name"}
+				add(&typeError{path: "." + f.Name(), msg: "embedded struct fields are not supported", fix: "give the field a name"})
+				continue
 			}
 		}
 		if !f.Exported() {
 			continue
 		}
 		if prev, dup := keys[key]; dup {
-			return &typeError{msg: fmt.Sprintf("type %s has two fields with the key %q: %s and %s", s.typeString(n), key, prev, f.Name())}
+			add(&typeError{msg: fmt.Sprintf("type %s has two fields with the key %q: %s and %s", s.typeString(n), key, prev, f.Name()),
+				fix: "give one of them another key with a tag `cbor:\"name\"`"})
+			continue
 		}
 		keys[key] = f.Name()
 		if isInvalid(f.Type()) {
-			return s.doesNotCompile(f)
+			add(s.doesNotCompile(f))
+			continue
 		}
 		fc, err := s.codec(f.Type())
 		if err != nil {
-			return prefix(err, "."+f.Name())
+			add(prefix(err, "."+f.Name()))
+			continue
 		}
 		c.fields = append(c.fields, &field{goName: f.Name(), key: key, typ: fc})
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	if len(errs) > 0 {
+		return errs
 	}
 	return nil
 }
@@ -266,7 +374,7 @@ func fieldKey(f *types.Var, tag reflect.StructTag) (key string, skip bool, err e
 	for opt := range strings.SplitSeq(opts, ",") {
 		switch opt {
 		case "omitempty", "omitzero", "keyasint", "toarray":
-			return "", false, &typeError{msg: fmt.Sprintf("tag option %s:\",%s\" is not supported", tagName, opt)}
+			return "", false, &typeError{msg: fmt.Sprintf("tag option %s:\",%s\" is not supported", tagName, opt), fix: "remove it: sgngen encodes every field as it is"}
 		}
 	}
 	if name == "" {
@@ -276,24 +384,29 @@ func fieldKey(f *types.Var, tag reflect.StructTag) (key string, skip bool, err e
 }
 
 // special names the reason fxamacker/cbor encodes t in its own way, which
-// sgngen does not reproduce, or returns "".
-func special(n *types.Named) string {
+// sgngen does not reproduce, and what to use instead; or returns "", "".
+func special(n *types.Named) (why, fix string) {
 	obj := n.Obj()
 	if obj.Pkg() != nil {
 		switch path := obj.Pkg().Path(); {
-		case path == "time" && obj.Name() == "Time", path == "math/big":
-			return "fxamacker/cbor encodes it specially"
+		case path == "time" && obj.Name() == "Time":
+			return "fxamacker/cbor encodes it in a way of its own, which sgngen does not reproduce yet",
+				"send an int64 of Unix nanoseconds (t.UnixNano(), time.Unix(0, n))"
+		case path == "math/big":
+			return "fxamacker/cbor encodes it in a way of its own, which sgngen does not reproduce",
+				"send its text form, a string (x.String(), x.SetString(s, 10))"
 		case strings.HasPrefix(path, "github.com/fxamacker/cbor"):
-			return "a cbor package type"
+			return "a type of package cbor encodes itself", "use the Go types it stands for"
 		}
 	}
 	ms := types.NewMethodSet(types.NewPointer(n))
 	for _, m := range []string{"MarshalCBOR", "UnmarshalCBOR", "MarshalBinary", "UnmarshalBinary"} {
 		if ms.Lookup(nil, m) != nil {
-			return "it has a " + m + " method"
+			return "it has a " + m + " method, which fxamacker/cbor would call and generated code does not",
+				"use a type without it, or a []byte field that holds what " + strings.Replace(m, "Unmarshal", "Marshal", 1) + " returns"
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // basicCodec returns the codec of a basic type, or nil if it has none.

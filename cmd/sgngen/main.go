@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 
 	"github.com/sgn-go/sgn/gen"
 )
@@ -30,6 +32,7 @@ func main() {
 
 // run runs the command line args and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	printDir = outputDir()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -118,7 +121,8 @@ func check(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-// printErr prints err, which may join many diagnostics, one per line.
+// printErr prints err, which may join many diagnostics, one per line, with
+// their paths relative to printDir.
 func printErr(w io.Writer, err error) {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range j.Unwrap() {
@@ -128,20 +132,54 @@ func printErr(w io.Writer, err error) {
 	}
 	var d *gen.Diagnostic
 	if errors.As(err, &d) {
-		fmt.Fprintln(w, d)
+		moved := *d
+		if moved.Pos.Filename != "" {
+			moved.Pos.Filename = rel(moved.Pos.Filename)
+		}
+		fmt.Fprintln(w, &moved)
 		return
 	}
 	fmt.Fprintln(w, err)
 }
 
-// rel returns path relative to the working directory, as diagnostics are
-// (with ".." steps if it is not below it).
-func rel(path string) string {
+// printDir is the directory that printed paths are relative to; see
+// outputDir.
+var printDir string
+
+// outputDir returns the directory that printed paths are relative to: the
+// one the user ran the command in. That is the working directory, except
+// under go generate, which runs sgngen in the package's directory and does
+// not tell it where go generate itself was run (it sets GOFILE, GOPACKAGE
+// and PWD, the latter to the package's directory). The root of the main
+// module, the directory of the go.mod that go env GOMOD names, is then
+// taken instead: it is where go generate ./... is run.
+func outputDir() string {
 	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	if os.Getenv("GOFILE") == "" || os.Getenv("GOPACKAGE") == "" {
+		return wd
+	}
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		return wd
+	}
+	return filepath.Dir(gomod)
+}
+
+// rel returns path, absolute or relative to the working directory,
+// relative to printDir (with ".." steps if it is not below it).
+func rel(path string) string {
+	if printDir == "" {
+		return path
+	}
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return path
 	}
-	if r, err := filepath.Rel(wd, path); err == nil {
+	if r, err := filepath.Rel(printDir, abs); err == nil {
 		return r
 	}
 	return path

@@ -53,18 +53,32 @@ func mustRun(t *testing.T, args ...string) string {
 
 func goVet(t *testing.T) {
 	t.Helper()
-	cmd := exec.Command("go", "vet", "./...")
+	goCmd(t, "vet", "./...")
+}
+
+// goCmd runs the go command with args and fails the test if it fails.
+func goCmd(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go vet ./...: %v\n%s", err, out)
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
 
 // A new element of each kind compiles, with its worker, once generate has
-// run; check then finds everything current.
+// run, and its test passes; check then finds everything current.
 func TestNewElementCompilesAfterGenerate(t *testing.T) {
 	newModule(t)
-	mustRun(t, "new-element", "-kind", "source", "-out", "[]float64", "-dir", "elems", "Ticks")
+	out := mustRun(t, "new-element", "-kind", "source", "-out", "[]float64", "-dir", "elems", "Ticks")
+	want := "sgngen: wrote " + filepath.FromSlash("elems/ticks.go") + " and " + filepath.FromSlash("elems/ticks_test.go") + "; next:\n" +
+		"\tgo generate ./...        # make Ticks an element\n" +
+		"\tgo test ./elems          # run its test\n" +
+		"\tgo build -o bin/ ./...   # build the pipeline and its workers side by side\n"
+	if out != want {
+		t.Errorf("new-element printed:\n%s\nwant:\n%s", out, want)
+	}
 	mustRun(t, "new-element", "-kind", "transform", "-in", "[]float64", "-out", "string", "-dir", "elems", "Format")
+	mustRun(t, "new-element", "-kind", "transform", "-in", "[][]string", "-out", "[][]string", "-dir", "elems", "Relay")
 	mustRun(t, "new-element", "-kind", "sink", "-in", "string", "-dir", "elems", "Print")
 	mustRun(t, "generate", "./...")
 	for _, path := range []string{"elems/sgn_gen.go", "elems/sgnworkers/elems-ticks/main.go", "elems/sgnworkers/elems-format/main.go", "elems/sgnworkers/elems-print/main.go"} {
@@ -79,7 +93,7 @@ func TestNewElementCompilesAfterGenerate(t *testing.T) {
 	if n := strings.Count(string(src)+readFile(t, "elems/format.go")+readFile(t, "elems/print.go"), generateLine); n != 1 {
 		t.Errorf("the package has %d go:generate lines for sgngen, want 1", n)
 	}
-	goVet(t)
+	goCmd(t, "test", "./...")
 	if code, out, errOut := sgngen(t, "check", "./..."); code != 0 {
 		t.Errorf("check after generate: exit %d\n%s%s", code, out, errOut)
 	}
@@ -100,8 +114,9 @@ func TestNewElementUsesTypesOfThePackage(t *testing.T) {
 	newModule(t)
 	putFile(t, "elems/point.go", "package elems\n\ntype Point struct{ X, Y float64 }\n")
 	mustRun(t, "new-element", "-in", "Point", "-out", "[][]Point", "-dir", "elems", "Group")
+	mustRun(t, "new-element", "-in", "[]Point", "-out", "[]Point", "-dir", "elems", "Pass")
 	mustRun(t, "generate", "./...")
-	goVet(t)
+	goCmd(t, "test", "./...")
 }
 
 // The go:generate line is found wherever it is, also as a file's first
@@ -131,6 +146,19 @@ func TestNewElementRefusesToOverwrite(t *testing.T) {
 	mustRun(t, "new-element", "-force", "-dir", "elems", "Square")
 	if got := readFile(t, "elems/square.go"); !strings.Contains(got, "type Square struct") {
 		t.Errorf("-force did not overwrite the file:\n%s", got)
+	}
+
+	// The test file alone is not overwritten either.
+	if err := os.Remove("elems/square.go"); err != nil {
+		t.Fatal(err)
+	}
+	putFile(t, "elems/square_test.go", "package elems\n// my test\n")
+	code, _, errOut = sgngen(t, "new-element", "-dir", "elems", "Square")
+	if code != 1 || !strings.Contains(errOut, "square_test.go exists; use -force") {
+		t.Errorf("new-element over an existing test: exit %d, stderr %q; want 1 and a hint about -force", code, errOut)
+	}
+	if _, err := os.Stat("elems/square.go"); !os.IsNotExist(err) {
+		t.Errorf("new-element wrote the element though it refused to write its test: %v", err)
 	}
 }
 
@@ -222,8 +250,8 @@ type Bad struct {
 		t.Errorf("check of a package with errors: exit %d, want 2", code)
 	}
 	code, _, errOut = sgngen(t, "generate", "./...")
-	want := "elems/bad.go:7:2: sgn: pad In: frame type chan int has no codec\n" +
-		"elems/bad.go:8:2: sgn: config field X: type map[int]int has no codec\n"
+	want := "elems/bad.go:7:2: sgn: pad In: frame type chan int has no codec: a channel cannot be sent to another process; send the values it carries instead\n" +
+		"elems/bad.go:8:2: sgn: config field X: type map[int]int has no codec: maps are not supported yet; use a slice of a struct with a field of type int and one of type int\n"
 	if code != 1 || errOut != filepath.FromSlash(want) {
 		t.Errorf("generate of a package with errors: exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", code, errOut, want)
 	}
@@ -259,12 +287,31 @@ func TestPathsOutsideTheWorkingDirectoryAreRelative(t *testing.T) {
 	}
 	t.Chdir(filepath.Join(dir, "sub"))
 	_, _, errOut := sgngen(t, "generate", "../bad")
-	if want := filepath.FromSlash("../bad/bad.go:7:2: sgn: pad In: frame type chan int has no codec\n"); errOut != want {
+	if want := filepath.FromSlash("../bad/bad.go:7:2: sgn: pad In: frame type chan int has no codec: a channel cannot be sent to another process; send the values it carries instead\n"); errOut != want {
 		t.Errorf("generate ../bad: stderr %q; want %q", errOut, want)
 	}
 	_, out, _ := sgngen(t, "check", "../elems")
 	if want := filepath.FromSlash("../elems/sgn_gen.go\n"); !strings.HasPrefix(out, want) {
 		t.Errorf("check ../elems: stdout %q; want it to start with %q", out, want)
+	}
+}
+
+// Run by go generate, in the package's directory, sgngen prints paths
+// relative to the module's root, where go generate ./... runs; run by hand
+// there, relative to the package's directory.
+func TestPathsUnderGoGenerateAreRelativeToTheModuleRoot(t *testing.T) {
+	dir := newModule(t)
+	putFile(t, "elems/bad.go", "package elems\n\nimport \"github.com/sgn-go/sgn\"\n\n//sgn:element\ntype B struct {\n\tIn sgn.Sink[chan int] `sgn:\"in\"`\n}\n")
+	t.Chdir(filepath.Join(dir, "elems"))
+	const msg = ":7:2: sgn: pad In: frame type chan int has no codec: a channel cannot be sent to another process; send the values it carries instead\n"
+	if _, _, errOut := sgngen(t, "generate"); errOut != "bad.go"+msg {
+		t.Errorf("generate by hand: stderr %q, want %q", errOut, "bad.go"+msg)
+	}
+	t.Setenv("GOFILE", "bad.go")
+	t.Setenv("GOLINE", "3")
+	t.Setenv("GOPACKAGE", "elems")
+	if _, _, errOut := sgngen(t, "generate"); errOut != filepath.FromSlash("elems/bad.go")+msg {
+		t.Errorf("generate under go generate: stderr %q, want %q", errOut, filepath.FromSlash("elems/bad.go")+msg)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"io"
 	"os"
 	"path/filepath"
@@ -51,54 +52,118 @@ func newElement(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sgngen new-element: a sink has no source pad: -out does not apply")
 		return 1
 	}
-	path, err := writeElement(*dir, fs.Arg(0), *kind, *in, *out, *force)
+	paths, err := writeElement(*dir, fs.Arg(0), *kind, *in, *out, *force)
 	if err != nil {
 		fmt.Fprintf(stderr, "sgngen new-element: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "sgngen: wrote %s; run go generate to make it runnable\n", rel(path))
+	pkgDir := filepath.ToSlash(rel(*dir))
+	if pkgDir != "." && !strings.HasPrefix(pkgDir, "../") {
+		pkgDir = "./" + pkgDir
+	}
+	fmt.Fprintf(stdout, "sgngen: wrote %s and %s; next:\n", rel(paths[0]), rel(paths[1]))
+	for _, step := range [][2]string{
+		{"go generate ./...", "make " + fs.Arg(0) + " an element"},
+		{"go test " + pkgDir, "run its test"},
+		{"go build -o bin/ ./...", "build the pipeline and its workers side by side"},
+	} {
+		fmt.Fprintf(stdout, "\t%-24s # %s\n", step[0], step[1])
+	}
 	return 0
 }
 
-// writeElement renders the template of kind for a new element name in dir,
-// writes it to <lowercased name>.go, and returns that file's path.
-func writeElement(dir, name, kind, in, out string, force bool) (string, error) {
+// writeElement renders the templates of kind for a new element name in
+// dir, writes the element to <lowercased name>.go and its test to
+// <lowercased name>_test.go, and returns the two files' paths.
+func writeElement(dir, name, kind, in, out string, force bool) ([]string, error) {
 	if !token.IsIdentifier(name) || !token.IsExported(name) {
-		return "", fmt.Errorf("element name %q is not an exported Go identifier", name)
+		return nil, fmt.Errorf("element name %q is not an exported Go identifier", name)
 	}
 	if !slices.Contains(templates.Kinds, kind) {
-		return "", fmt.Errorf("unknown kind %q: want one of %s", kind, strings.Join(templates.Kinds, ", "))
+		return nil, fmt.Errorf("unknown kind %q: want one of %s", kind, strings.Join(templates.Kinds, ", "))
 	}
 	pkg, err := packageOf(dir)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	for _, t := range []string{in, out} {
 		if err := checkFrameType(t, pkg); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
-	path := filepath.Join(dir, strings.ToLower(name)+".go")
-	if _, err := os.Stat(path); err == nil && !force {
-		return "", fmt.Errorf("%s exists; use -force to overwrite it", rel(path))
+	base := filepath.Join(dir, strings.ToLower(name))
+	paths := []string{base + ".go", base + "_test.go"}
+	for _, path := range paths {
+		if _, err := os.Stat(path); err == nil && !force {
+			return nil, fmt.Errorf("%s exists; use -force to overwrite it", rel(path))
+		}
 	}
-	tmpl, err := template.ParseFS(templates.FS, kind+".go.tmpl")
+	data := templates.Data{Package: pkg.name, Name: name, In: in, Out: out, InSample: sample(in), Generate: !pkg.hasGenerate}
+	var srcs [][]byte
+	for _, tmpl := range []string{kind + ".go.tmpl", kind + "_test.go.tmpl"} {
+		src, err := render(tmpl, data)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, src)
+	}
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return nil, err
+	}
+	for i, path := range paths {
+		if err := os.WriteFile(path, srcs[i], 0o666); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
+}
+
+// render executes the template named name with data, and formats it.
+func render(name string, data templates.Data) ([]byte, error) {
+	tmpl, err := template.ParseFS(templates.FS, name)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	var buf bytes.Buffer
-	data := templates.Data{Package: pkg.name, Name: name, In: in, Out: out, Generate: !pkg.hasGenerate}
 	if err := tmpl.Execute(&buf, data); err != nil {
-		return "", err
+		return nil, err
 	}
 	src, err := format.Source(buf.Bytes())
 	if err != nil {
-		return "", fmt.Errorf("the %s template gave invalid Go: %v", kind, err)
+		return nil, fmt.Errorf("template %s gave invalid Go: %v", name, err)
 	}
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return "", err
+	return src, nil
+}
+
+// sample returns a Go expression of type typ that is not its zero value,
+// for a builtin type or a slice of one, or "" for other types, whose
+// values the test template cannot write.
+func sample(typ string) string {
+	x, err := parser.ParseExpr(typ)
+	if err != nil {
+		return ""
 	}
-	return path, os.WriteFile(path, src, 0o666)
+	switch t := x.(type) {
+	case *ast.ParenExpr:
+		return sample(types.ExprString(t.X))
+	case *ast.ArrayType:
+		elem := sample(types.ExprString(t.Elt))
+		if t.Len != nil || elem == "" {
+			return ""
+		}
+		return typ + "{" + elem + "}"
+	case *ast.Ident:
+		switch t.Name {
+		case "string":
+			return `"frame"`
+		case "bool":
+			return "true"
+		}
+		if builtinFrameTypes[t.Name] {
+			return "7"
+		}
+	}
+	return ""
 }
 
 // A dirPackage is what new-element needs to know of the package in a

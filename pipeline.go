@@ -41,6 +41,7 @@ type Pipeline struct {
 	slots         int // per element whose frames cross processes
 	slotSize      int
 	segments      map[string]*shared
+	lastPool      poolReport
 }
 
 // node is an inserted element.
@@ -392,7 +393,7 @@ func (p *Pipeline) prepare() (*run, error) {
 		}
 	}
 	if len(needs) > 0 {
-		mem, err := shm.NewPool(len(needs)*p.slots, p.slotSize)
+		mem, err := shm.NewPool(fmt.Sprintf("slots-%d", os.Getpid()), len(needs)*p.slots, p.slotSize)
 		if err != nil {
 			return nil, fmt.Errorf("making the pool of shared memory for large payloads: %w", err)
 		}
@@ -423,6 +424,13 @@ func (p *Pipeline) prepare() (*run, error) {
 // on.
 func (r *run) close() {
 	if r.pool != nil {
+		r.p.lastPool = poolReport{slots: r.pool.Mem().Count(), held: r.pool.Held()}
 		r.pool.Mem().Close()
 	}
+}
+
+// poolReport is what the tests see of a run's slot pool after it ended.
+type poolReport struct {
+	slots int // slots in the pool; 0 if there was none
+	held  int // slots that frames still held when the run ended: a leak
 }

@@ -28,6 +28,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv("SGN_TEST_DOOMED_PARENT"); dir != "" {
 		doomedParent(dir) // never returns
 	}
+	if dir := os.Getenv("SGN_TEST_DOOMED_SHARER"); dir != "" {
+		doomedSharer(dir) // never returns
+	}
 	if dir := os.Getenv("SGN_TEST_SIGNALLED"); dir != "" {
 		signalledPipeline(dir) // never returns
 	}

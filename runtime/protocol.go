@@ -68,6 +68,7 @@ type Hello struct {
 // the slots of its element's budget that are free now (the others follow
 // in freed messages as they become free).
 type PoolHello struct {
+	Name   string      `cbor:"name"`   // the name of the pool's segment
 	FD     int         `cbor:"fd"`     // the descriptor the pool's memory is on
 	Count  int         `cbor:"count"`  // slots
 	Size   int         `cbor:"size"`   // bytes per slot

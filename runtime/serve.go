@@ -164,7 +164,7 @@ func serve(in io.Reader, out io.Writer, setup func(*Job) (*Binding, error)) (int
 func newJob(h Hello, c *Conn) (*Job, error) {
 	j := &Job{Hello: h, Conn: c}
 	if p := h.Pool; p != nil {
-		mem, err := shm.MapPool(os.NewFile(uintptr(p.FD), "sgn-slots"), p.Count, p.Size)
+		mem, err := shm.MapPool(p.Name, os.NewFile(uintptr(p.FD), "sgn:"+p.Name), p.Count, p.Size)
 		if err != nil {
 			return nil, fmt.Errorf("mapping the slot pool: %w", err)
 		}

@@ -98,6 +98,22 @@ func (p *Pool) Place(ctx context.Context, mem []byte, b *Budget) (s wire.Slot, p
 	return s, true, true, nil
 }
 
+// Held returns the number of slots that frames still hold (in the main
+// process, which keeps the accounts): none, once a pipeline has ended.
+func (p *Pool) Held() int {
+	n := 0
+	if l := p.ledger; l != nil {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, a := range l.accts {
+			if a.refs != 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // Hold takes one more reference to each of slots, for a frame that goes to
 // one more receiver in this process. Only the main process keeps
 // references; in a worker, Hold does nothing.

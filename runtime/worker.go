@@ -123,7 +123,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	files := []*os.File{toWorker, fromWorker} // fd 3 and fd 4
 	if w.Pool != nil {
 		mem := w.Pool.mem
-		hello.Pool = &PoolHello{FD: 3 + len(files), Count: mem.Count(), Size: mem.Size(), Inline: w.Pool.inline}
+		hello.Pool = &PoolHello{Name: mem.Name(), FD: 3 + len(files), Count: mem.Count(), Size: mem.Size(), Inline: w.Pool.inline}
 		files = append(files, mem.File())
 	}
 	hello.Segments = slices.Clone(hello.Segments)

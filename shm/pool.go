@@ -17,13 +17,13 @@ type Pool struct {
 // NewPool creates a pool of count slots of at least size bytes each; the
 // size is rounded up to a whole number of memory pages. Pages are only
 // given memory when they are first touched, so a pool costs little more
-// than the slots in use.
-func NewPool(count, size int) (*Pool, error) {
+// than the slots in use. The name is a segment's (see New).
+func NewPool(name string, count, size int) (*Pool, error) {
 	if count <= 0 || size <= 0 {
 		return nil, fmt.Errorf("shm: pool of %d slots of %d bytes: both must be positive", count, size)
 	}
 	size = SlotSize(size)
-	seg, err := New("slots", count*size, nil)
+	seg, err := New(name, count*size, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -32,12 +32,12 @@ func NewPool(count, size int) (*Pool, error) {
 
 // MapPool maps a pool that another process created and passed on as f. The
 // Pool owns f from then on, also on error.
-func MapPool(f *os.File, count, size int) (*Pool, error) {
+func MapPool(name string, f *os.File, count, size int) (*Pool, error) {
 	if count <= 0 || size <= 0 || size != SlotSize(size) {
 		f.Close()
 		return nil, fmt.Errorf("shm: pool of %d slots of %d bytes: not a pool's shape", count, size)
 	}
-	seg, err := Map("slots", nil, f, count*size)
+	seg, err := Map(name, nil, f, count*size)
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +54,9 @@ func SlotSize(n int) int {
 	page := os.Getpagesize()
 	return (n + page - 1) / page * page
 }
+
+// Name returns the pool's name.
+func (p *Pool) Name() string { return p.seg.Name() }
 
 // Count returns the number of slots.
 func (p *Pool) Count() int { return p.count }

@@ -101,7 +101,7 @@ func TestBadSizesAreRefused(t *testing.T) {
 	if _, err := shm.New("empty", 0, nil); err == nil || !strings.Contains(err.Error(), "not positive") {
 		t.Errorf("New of 0 bytes = %v", err)
 	}
-	if _, err := shm.NewPool(0, 4096); err == nil {
+	if _, err := shm.NewPool("none", 0, 4096); err == nil {
 		t.Errorf("NewPool of 0 slots succeeded")
 	}
 	s, err := shm.New("short", 4096, nil)
@@ -115,7 +115,7 @@ func TestBadSizesAreRefused(t *testing.T) {
 }
 
 func TestPoolSlotsArePagesAndLocateFindsThem(t *testing.T) {
-	p, err := shm.NewPool(4, 5000)
+	p, err := shm.NewPool("pool", 4, 5000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,12 +145,12 @@ func TestPoolSlotsArePagesAndLocateFindsThem(t *testing.T) {
 }
 
 func TestAnotherProcessWritesASlot(t *testing.T) {
-	p, err := shm.NewPool(2, 4096)
+	p, err := shm.NewPool("pool", 2, 4096)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	q, err := shm.MapPool(dup(t, p.File()), 2, 4096)
+	q, err := shm.MapPool("pool", dup(t, p.File()), 2, 4096)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestAnotherProcessWritesASlot(t *testing.T) {
 	if p.Slot(1)[0] != 7 {
 		t.Errorf("a write through a second mapping is not seen through the first")
 	}
-	if _, err := shm.MapPool(dup(t, p.File()), 2, 100); err == nil {
+	if _, err := shm.MapPool("pool", dup(t, p.File()), 2, 100); err == nil {
 		t.Errorf("MapPool accepted a slot size that is not a page multiple")
 	}
 }

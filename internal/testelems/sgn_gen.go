@@ -7,6 +7,7 @@ package testelems
 import (
 	sgn "github.com/sgn-go/sgn"
 	wire "github.com/sgn-go/sgn/wire"
+	time "time"
 )
 
 // This file needs a compatible version of package sgn. If the line below
@@ -14,19 +15,69 @@ import (
 const _ = sgn.GeneratedV1
 
 var (
+	_ sgn.Element = (*Affine)(nil)
 	_ sgn.Element = (*Blob)(nil)
 	_ sgn.Element = (*BlobSink)(nil)
+	_ sgn.Element = (*Bump)(nil)
+	_ sgn.Element = (*Chunks)(nil)
 	_ sgn.Element = (*Collect)(nil)
 	_ sgn.Element = (*Concat)(nil)
 	_ sgn.Element = (*Count)(nil)
 	_ sgn.Element = (*Describe)(nil)
+	_ sgn.Element = (*Floats)(nil)
+	_ sgn.Element = (*Gain)(nil)
 	_ sgn.Element = (*Head)(nil)
+	_ sgn.Element = (*Ramp)(nil)
 	_ sgn.Element = (*Readings)(nil)
 	_ sgn.Element = (*Relabel)(nil)
 	_ sgn.Element = (*Scale)(nil)
 	_ sgn.Element = (*Touch)(nil)
 	_ sgn.Element = (*UntilEOS)(nil)
+	_ sgn.Element = (*Verify)(nil)
+	_ sgn.Element = (*VerifyChunks)(nil)
 )
+
+// SGNElement describes Affine to package sgn.
+func (e *Affine) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Affine",
+		Worker:    "testelems-affine",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-affine",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64Slice)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64Slice)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(4)
+			w.Text("Mul")
+			w.Float64(e.Mul)
+			w.Text("Add")
+			w.Float64(e.Add)
+			w.Text("Copy")
+			w.Bool(e.Copy)
+			w.Text("Alloc")
+			w.Bool(e.Alloc)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Mul":
+					e.Mul = d.Float64()
+				case "Add":
+					e.Add = d.Float64()
+				case "Copy":
+					e.Copy = d.Bool()
+				case "Alloc":
+					e.Alloc = d.Bool()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
 
 // SGNElement describes Blob to package sgn.
 func (e *Blob) SGNElement() sgn.Spec {
@@ -96,6 +147,76 @@ func (e *BlobSink) SGNElement() sgn.Spec {
 					e.Limit = d.Int(64)
 				case "Stuck":
 					e.Stuck = d.Bool()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes Bump to package sgn.
+func (e *Bump) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Bump",
+		Worker:    "testelems-bump",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-bump",
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSource(ctx, &e.Out, e.New)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(2)
+			w.Text("Segment")
+			w.Text(e.Segment)
+			w.Text("Key")
+			w.Text(e.Key)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Segment":
+					e.Segment = d.Text()
+				case "Key":
+					e.Key = d.Text()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes Chunks to package sgn.
+func (e *Chunks) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Chunks",
+		Worker:    "testelems-chunks",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-chunks",
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecChunk)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSource(ctx, &e.Out, e.New)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(3)
+			w.Text("Len")
+			w.Int(e.Len)
+			w.Text("Count")
+			w.Int(e.Count)
+			w.Text("Alloc")
+			w.Bool(e.Alloc)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Len":
+					e.Len = d.Int(64)
+				case "Count":
+					e.Count = d.Int(64)
+				case "Alloc":
+					e.Alloc = d.Bool()
 				default:
 					d.Skip()
 				}
@@ -208,6 +329,53 @@ func (e *Describe) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes Floats to package sgn.
+func (e *Floats) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Floats",
+		Worker:    "testelems-floats",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-floats",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+	}
+}
+
+// SGNElement describes Gain to package sgn.
+func (e *Gain) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Gain",
+		Worker:    "testelems-gain",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-gain",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecChunk)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecChunk)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(2)
+			w.Text("Factor")
+			w.Float32(e.Factor)
+			w.Text("Tag")
+			w.Text(e.Tag)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Factor":
+					e.Factor = d.Float32()
+				case "Tag":
+					e.Tag = d.Text()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
 // SGNElement describes Head to package sgn.
 func (e *Head) SGNElement() sgn.Spec {
 	return sgn.Spec{
@@ -227,6 +395,43 @@ func (e *Head) SGNElement() sgn.Spec {
 				switch string(d.Key()) {
 				case "Limit":
 					e.Limit = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes Ramp to package sgn.
+func (e *Ramp) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Ramp",
+		Worker:    "testelems-ramp",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-ramp",
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64Slice)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSource(ctx, &e.Out, e.New)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(3)
+			w.Text("Len")
+			w.Int(e.Len)
+			w.Text("Count")
+			w.Int(e.Count)
+			w.Text("Alloc")
+			w.Bool(e.Alloc)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Len":
+					e.Len = d.Int(64)
+				case "Count":
+					e.Count = d.Int(64)
+				case "Alloc":
+					e.Alloc = d.Bool()
 				default:
 					d.Skip()
 				}
@@ -345,10 +550,110 @@ func (e *UntilEOS) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes Verify to package sgn.
+func (e *Verify) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Verify",
+		Worker:    "testelems-verify",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-verify",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64Slice)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(5)
+			w.Text("Len")
+			w.Int(e.Len)
+			w.Text("Mul")
+			w.Float64(e.Mul)
+			w.Text("Add")
+			w.Float64(e.Add)
+			w.Text("Delay")
+			w.Int(int64(e.Delay))
+			w.Text("Shared")
+			w.Bool(e.Shared)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Len":
+					e.Len = d.Int(64)
+				case "Mul":
+					e.Mul = d.Float64()
+				case "Add":
+					e.Add = d.Float64()
+				case "Delay":
+					e.Delay = time.Duration(d.Int(64))
+				case "Shared":
+					e.Shared = d.Bool()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes VerifyChunks to package sgn.
+func (e *VerifyChunks) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.VerifyChunks",
+		Worker:    "testelems-verifychunks",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-verifychunks",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecChunk)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(3)
+			w.Text("Len")
+			w.Int(e.Len)
+			w.Text("Factor")
+			w.Float32(e.Factor)
+			w.Text("Channel")
+			w.Text(e.Channel)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Len":
+					e.Len = d.Int(64)
+				case "Factor":
+					e.Factor = d.Float32()
+				case "Channel":
+					e.Channel = d.Text()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
 // sgnCodecBytes is the CBOR codec of []byte frames.
 var sgnCodecBytes = sgn.Codec[[]byte]{
 	Encode: func(w *wire.Encoder, v *[]byte) { w.Bytes(*v) },
 	Decode: func(d *wire.Decoder, v *[]byte) { *v = d.Bytes() },
+}
+
+// sgnCodecChunk is the CBOR codec of Chunk frames.
+var sgnCodecChunk = sgn.Codec[Chunk]{
+	Encode: sgnEncodeChunk,
+	Decode: sgnDecodeChunk,
+}
+
+// sgnCodecFloat64 is the CBOR codec of float64 frames.
+var sgnCodecFloat64 = sgn.Codec[float64]{
+	Encode: func(w *wire.Encoder, v *float64) { w.Float64(*v) },
+	Decode: func(d *wire.Decoder, v *float64) { *v = d.Float64() },
+}
+
+// sgnCodecFloat64Slice is the CBOR codec of []float64 frames.
+var sgnCodecFloat64Slice = sgn.Codec[[]float64]{
+	Encode: func(w *wire.Encoder, v *[]float64) { wire.EncodeFloat64s(w, *v) },
+	Decode: func(d *wire.Decoder, v *[]float64) { *v = wire.Float64s[float64](d) },
 }
 
 // sgnCodecInt64 is the CBOR codec of int64 frames.
@@ -361,6 +666,38 @@ var sgnCodecInt64 = sgn.Codec[int64]{
 var sgnCodecReading = sgn.Codec[Reading]{
 	Encode: sgnEncodeReading,
 	Decode: sgnDecodeReading,
+}
+
+// sgnEncodeChunk writes v as a CBOR map keyed by field name.
+func sgnEncodeChunk(w *wire.Encoder, v *Chunk) {
+	w.MapHeader(4)
+	w.Text("Seq")
+	w.Int(v.Seq)
+	w.Text("Rate")
+	w.Float64(v.Rate)
+	w.Text("Samples")
+	wire.EncodeFloat32s(w, v.Samples)
+	w.Text("Channel")
+	w.Text(v.Channel)
+}
+
+// sgnDecodeChunk sets the fields of v from a CBOR map, skipping keys it does not know.
+func sgnDecodeChunk(d *wire.Decoder, v *Chunk) {
+	n, _ := d.MapLen()
+	for range n {
+		switch string(d.Key()) {
+		case "Seq":
+			v.Seq = d.Int(64)
+		case "Rate":
+			v.Rate = d.Float64()
+		case "Samples":
+			v.Samples = wire.Float32s[float32](d)
+		case "Channel":
+			v.Channel = d.Text()
+		default:
+			d.Skip()
+		}
+	}
 }
 
 // sgnEncodeReading writes v as a CBOR map keyed by field name.

@@ -13,12 +13,13 @@ test: lint
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v -e /gen -e /cmd/sgngen -e /templates)
 	$(GO) test -count=1 $(GENPKGS)
 
-## demo: build sgngen, generate, build the numbers example and its workers, run it
+## demo: build sgngen, generate, build the tutorial's examples and their workers, run them
 demo:
 	$(GO) build -o bin/ ./cmd/sgngen
-	$(GO) generate ./examples/numbers/...
-	$(GO) build -o bin/ ./examples/numbers/...
+	$(GO) generate ./examples/...
+	$(GO) build -o bin/ ./examples/...
 	bin/numbers
+	bin/arrays
 
 ## bench: run the benchmarks; prints one "BENCH <name> <value> <unit>" line per figure
 bench:

@@ -38,32 +38,6 @@ func BenchmarkInProcessInt64(b *testing.B) { benchChain(b, false) }
 // BenchmarkWorkerInt64 sends every frame to a worker process and back.
 func BenchmarkWorkerInt64(b *testing.B) { benchChain(b, true) }
 
-// BenchmarkWorkerBytes1MiB sends 1 MiB byte slices through a transform in a
-// worker process: two pipe crossings per frame, as SGN's proc-bytes
-// scenario (a process transform between a source and a sink in the main
-// process).
-func BenchmarkWorkerBytes1MiB(b *testing.B) {
-	const size = 1 << 20
-	src := &testelems.Blob{Size: size, Count: int64(b.N)}
-	touch := &testelems.Touch{}
-	snk := &testelems.BlobSink{}
-	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.QueueSize(8))
-	p.Insert("src", src)
-	p.Insert("touch", touch, sgn.InWorker())
-	p.Insert("snk", snk)
-	sgn.Link(&src.Out, &touch.In)
-	sgn.Link(&touch.Out, &snk.In)
-	b.SetBytes(size)
-	b.ResetTimer()
-	if err := p.Run(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	b.StopTimer()
-	if got := snk.Frames(); got != int64(b.N) {
-		b.Fatalf("sink got %d frames, want %d", got, b.N)
-	}
-}
-
 // BenchmarkWorkerStartToFinish runs a whole pipeline per iteration, one frame
 // through a transform in a worker: the cost of starting a worker, the
 // handshake, EOS and shutdown (SGN spends about 5 s per worker in shutdown

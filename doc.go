@@ -41,6 +41,10 @@
 // they have received it. An element that returns without sending EOS on a
 // source pad has one sent for it (an empty frame with EOS and Gap set).
 //
+// Each link queues at most QueueSize frames (SGN's queue_maxsize) for its
+// consumer, besides the one the consumer is working on; a sender waits while
+// the queue is full, wherever the two elements run.
+//
 // Full pad names follow SGN: "element:src:pad" and "element:snk:pad".
 //
 // [Pipeline.RequestEOS] asks every source to end its stream, so that the
@@ -56,5 +60,28 @@
 // $SGN_WORKER_DIR, or in the directory given by [WorkerDir]. Frames travel
 // over pipes as CBOR; see package runtime for the protocol and the
 // supervision rules. An error or panic in a worker fails the run with an
-// [ElementError] that names the element.
+// [ElementError] that names the element. A worker never outlives the
+// process that started it.
+//
+// # Shared memory
+//
+// Large payloads are not copied between processes. A byte or numeric slice
+// of 16 KiB or more, anywhere in a frame (the Samples []float32 field of a
+// struct counts), travels in a slot of the pipeline's shared memory: the
+// message carries only where it is, and the receiver's slice is the memory
+// the sender wrote. A sender with an ordinary slice pays one copy into a
+// slot; one that fills a slice from [Alloc] pays none, and neither does a
+// transform that changes the frame it received and sends it on. In-process
+// links never copy. See [Slots] for the pool's shape and what happens to a
+// slice too large for a slot.
+//
+// A frame is its consumer's until its next Recv, or, for Process and
+// Consume, until the method returns: the slot its slices lie in is then
+// reused. An element that keeps data longer copies it (slices.Clone).
+//
+// [Pipeline.Share] is SGN's to_shm: it shares a segment of memory, with
+// metadata, that every element finds by name with [Context.Segment]; what
+// one process writes in it, the others see. The pipeline's shared memory
+// has no name in the file system: workers inherit it, and the kernel frees
+// it once the processes that use it have exited, however they ended.
 package sgn

@@ -16,7 +16,7 @@ import (
 	"github.com/sgn-go/sgn/shm"
 )
 
-// DefaultQueueSize is the number of frames that may be in flight on one link
+// DefaultQueueSize is the number of frames a link queues for its consumer
 // before its sender waits: SGN's queue_maxsize.
 const DefaultQueueSize = 100
 
@@ -60,9 +60,10 @@ type node struct {
 // A PipelineOption configures a Pipeline.
 type PipelineOption func(*Pipeline)
 
-// QueueSize sets how many frames may be in flight on each link (SGN's
-// queue_maxsize); a sender waits while its consumer has this many queued.
-// The default is DefaultQueueSize.
+// QueueSize sets how many frames each link queues for its consumer (SGN's
+// queue_maxsize), besides the one the consumer is working on; a sender
+// waits while the queue is full, wherever the two elements run. The
+// default is DefaultQueueSize.
 func QueueSize(n int) PipelineOption { return func(p *Pipeline) { p.queueSize = max(1, n) } }
 
 // WorkerDir sets the directory where worker binaries are found. Without it,
@@ -412,6 +413,9 @@ func (p *Pipeline) prepare() (*run, error) {
 		}
 	}
 	for _, n := range p.nodes {
+		if n.conn != nil {
+			n.conn.Account(r.pool, n.budget)
+		}
 		for _, pad := range n.spec.Sources {
 			pad.(sourcePad).connect(r)
 		}

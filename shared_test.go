@@ -66,7 +66,7 @@ func TestArraysTravelInSharedMemory(t *testing.T) {
 			src := &testelems.Ramp{Len: rampLen, Count: frames, Alloc: tc.alloc}
 			x := tc.affine
 			x.Mul, x.Add = 2, 1
-			snk := &testelems.Verify{Len: rampLen, Mul: 2, Add: 1, Shared: true}
+			snk := &testelems.Verify{Len: rampLen, Mul: 2, Add: 1, Memory: "slots"}
 			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(3, slotSize), sgn.QueueSize(5))
 			p.Insert("src", src, where(tc.where.src)...)
 			p.Insert("affine", &x, where(tc.where.affine)...)
@@ -118,10 +118,10 @@ func TestManyProcessesReadAndWriteSlotsAtOnce(t *testing.T) {
 	src := &testelems.Ramp{Len: rampLen, Count: frames, Alloc: true}
 	x := &testelems.Affine{Mul: -1, Add: 0.5, Alloc: true}
 	readers := []*testelems.Verify{
-		{Len: rampLen, Mul: 1, Shared: true},
-		{Len: rampLen, Mul: -1, Add: 0.5, Shared: true},
-		{Len: rampLen, Mul: -1, Add: 0.5, Shared: true},
-		{Len: rampLen, Mul: 1, Shared: true},
+		{Len: rampLen, Mul: 1, Memory: "slots"},
+		{Len: rampLen, Mul: -1, Add: 0.5, Memory: "slots"},
+		{Len: rampLen, Mul: -1, Add: 0.5, Memory: "slots"},
+		{Len: rampLen, Mul: 1, Memory: "slots"},
 	}
 	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(4, slotSize), sgn.QueueSize(3))
 	p.Insert("src", src, sgn.InWorker())
@@ -146,6 +146,37 @@ func TestManyProcessesReadAndWriteSlotsAtOnce(t *testing.T) {
 	checkPool(t, p)
 }
 
+// Slices smaller than the inline threshold, and slices larger than a slot,
+// travel in the message, copied; the rest in slots.
+func TestSmallAndHugeSlicesTravelInTheMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		len    int64
+		memory string
+	}{
+		{"below 16 KiB", 2047, "copy"},
+		{"16 KiB", 2048, "slots"},
+		{"a whole slot", slotSize / 8, "slots"},
+		{"larger than a slot", slotSize/8 + 1, "copy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &testelems.Ramp{Len: tc.len, Count: 20}
+			snk := &testelems.Verify{Len: tc.len, Mul: 1, Memory: tc.memory}
+			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(2, slotSize))
+			p.Insert("src", src, sgn.InWorker())
+			p.Insert("snk", snk)
+			sgn.Link(&src.Out, &snk.In)
+			if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if snk.Frames() != 20 {
+				t.Errorf("the sink checked %d frames, want 20", snk.Frames())
+			}
+			checkPool(t, p)
+		})
+	}
+}
+
 // When every slot of an element is in frames that a slow consumer has not
 // finished with, the element waits for one: a pool of two slots carries
 // a stream of many frames, all intact, and nothing fails.
@@ -167,6 +198,34 @@ func TestRunningOutOfSlotsMakesSendersWait(t *testing.T) {
 		t.Errorf("the sink checked %d frames, want %d", snk.Frames(), frames)
 	}
 	checkPool(t, p)
+}
+
+// A worker that dies holding slots (frames queued for it, frames it was
+// filling) takes none with it: once the run has failed, every slot is free.
+func TestAWorkerThatDiesHoldingSlotsGivesThemBack(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		srcInWorker, sinkW bool
+		exitAt             func(src *testelems.Blob, snk *testelems.BlobSink)
+	}{
+		{"the receiving worker dies", false, true, func(_ *testelems.Blob, snk *testelems.BlobSink) { snk.ExitAt = 5 }},
+		{"the sending worker dies", true, false, func(src *testelems.Blob, _ *testelems.BlobSink) { src.ExitAt = 5 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &testelems.Blob{Size: 64 << 10, Count: 1000}
+			snk := &testelems.BlobSink{}
+			tc.exitAt(src, snk)
+			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(4, slotSize))
+			p.Insert("src", src, where(tc.srcInWorker)...)
+			p.Insert("snk", snk, where(tc.sinkW)...)
+			sgn.Link(&src.Out, &snk.In)
+			err := runWithin(t, p, context.Background(), time.Minute)
+			if err == nil || !strings.Contains(err.Error(), "exit status 3") {
+				t.Fatalf("Run = %v, want the worker's exit status 3", err)
+			}
+			checkPool(t, p)
+		})
+	}
 }
 
 // SGN's to_shm: a segment shared by name, that a worker reads and changes,

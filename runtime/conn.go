@@ -56,6 +56,17 @@ func NewConn(window, outs, ins int) *Conn {
 	return c
 }
 
+// Account makes the main process's c keep the accounts of the slots its
+// frames hold in pool, and check the descriptors its worker sends against
+// budget, the worker's element's slots (nil if it has none). It must be
+// called before any frame is sent on c.
+func (c *Conn) Account(pool *Pool, budget *Budget) {
+	if pool != nil {
+		c.ledger = pool.ledger
+	}
+	c.budget = budget
+}
+
 // Out returns outgoing pad i.
 func (c *Conn) Out(i int) *Out { return c.outs[i] }
 

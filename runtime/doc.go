@@ -1,55 +1,97 @@
 // Package runtime runs elements in worker processes: it starts a worker
-// binary, speaks the wire protocol with it over two inherited pipes, streams
-// frames both ways with credit-based flow control, and supervises it until it
-// ends, fails or has to be stopped. The worker side of the same protocol is
-// [Serve].
+// binary, speaks the wire protocol with it over two inherited pipes, moves
+// frames both ways with credit-based flow control, keeps the accounts of
+// the shared-memory slots that large payloads travel in, and supervises the
+// worker until it ends, fails or has to be stopped. The worker side of the
+// same protocol is [Serve].
 //
-// Package runtime knows nothing of element types: it moves frames as opaque
-// CBOR through the [Outlet] and [Inlet] interfaces, which package sgn
-// implements on its typed pads. Users do not call it directly; sgn.Pipeline
-// and the generated worker mains do.
+// Package runtime knows nothing of element types: frames are opaque CBOR
+// bodies to it. Package sgn attaches its typed pads to a [Conn]; users do
+// not call this package directly.
 //
 // # Processes and pipes
 //
-// The parent starts a worker with two extra pipes: the worker reads the
-// parent's messages on fd 3 and writes its own on fd 4. Its stdout and stderr
-// stay its logs: stdout is the parent's stdout, and stderr is copied to the
-// parent's stderr while the last lines are kept for error reports. A worker
-// ignores SIGINT (Ctrl+C reaches the whole process group; the parent decides
-// what it means) and ends when its parent's pipe closes, so a parent that dies
-// leaves no orphan behind.
+// The main process starts a worker with extra descriptors: the worker reads
+// the main process's messages on fd 3 and writes its own on fd 4; then come
+// the slot pool and the shared segments, if the pipeline has them (the
+// Hello says which descriptor is which). Its stdout and stderr stay its
+// logs: stdout is the main process's stdout, and stderr is copied to the
+// main process's stderr while the last lines are kept for error reports.
+//
+// A worker ignores SIGINT (Ctrl+C reaches the whole process group; the
+// pipeline decides what it means). It never outlives the main process: on
+// Linux it is started with a parent-death signal (SIGKILL), from a thread
+// that lives as long as the process, and on any system it exits once the
+// main process's pipe closes (giving its element two seconds to notice),
+// whatever state it is in.
 //
 // # Messages
 //
 // Each message is a 4-byte little-endian length, a type byte and a body;
 // the length counts the type byte and the body. Bodies are CBOR:
 //
-//	hello    parent → worker  Hello: protocol version, element, configuration, pads, window
-//	ready    worker → parent  Ready: protocol version, process ID
-//	frame    both ways        CBOR sequence: pad index, flags, data[, metadata]
-//	credit   both ways        CBOR sequence: pad index, frames
-//	eos      parent → worker  (empty) sources should end their streams (Ctrl+C)
-//	stop     parent → worker  (empty) end now; pending frames are dropped
-//	done     worker → parent  (empty) the element returned and all its output was sent
-//	error    worker → parent  ErrorReport: the element's error or panic
+//	hello    main → worker  Hello: protocol version, element, configuration, pads, window, pool, segments
+//	ready    worker → main  Ready: protocol version, process ID
+//	frame    both ways      CBOR sequence: pad, flags, data[, metadata]
+//	credit   both ways      CBOR sequence: pad, frames
+//	freed    main → worker  CBOR sequence of slot, generation pairs: slots of its budget that are free again
+//	eos      main → worker  (empty) sources should end their streams (Ctrl+C)
+//	stop     main → worker  (empty) end now; pending frames are dropped
+//	done     worker → main  (empty) the element returned and all its output was sent
+//	error    worker → main  ErrorReport: the element's error or panic
 //
-// Frames travel in batches: every pad's frames are appended to one buffer, and
-// a single writer goroutine writes whatever has accumulated whenever the pipe
-// is ready, so an idle link sends at once and a busy link sends large writes.
-// Each frame is its own message rather than an entry in a batch message:
-// batching happens at the write, which costs the same syscalls and keeps the
-// reader simple.
+// A frame's flags say whether it carries EOS, is a gap, and holds slot
+// descriptors. Frames are appended to the connection's buffer by the
+// goroutines that send them, and one writer goroutine per connection writes
+// whatever has accumulated whenever the pipe is ready: an idle link sends at
+// once, and a busy link sends large writes.
 //
 // There is no shutdown message. An orderly shutdown is EOS flowing through
 // the pads: the element drains what is queued and ends after its last input
 // frame; eos asks the worker's sources to start one. stop is the hard stop,
-// after which the parent kills a worker that has not exited in time.
+// after which the main process kills a worker that has not exited in time.
 //
 // # Flow control
 //
-// Each pad may have at most Window frames in flight. The receiver queues
-// arriving frames in a channel of that capacity, so the reader never blocks on
-// one slow pad while others wait behind it, and returns credits as the frames
-// are consumed. A sender with no credit left waits. Backpressure therefore
-// never relies on a blocked pipe write.
+// Each pad may have at most Window frames in flight: those queued for its
+// consumer and the one its consumer is working on. The receiver queues
+// arriving frames in a channel of that capacity, so the reader never blocks
+// on one slow pad while others wait behind it, and gives credits back as its
+// consumer finishes with frames. A sender with no credit left waits.
+// Backpressure therefore never relies on a blocked pipe write.
+//
+// Workers are linked through the main process. A [Relay] takes what a
+// worker sends on a source pad and passes it on: as it is, without
+// decoding, to the connections of other workers, and decoded once to the
+// main process's sink pads. The worker's credits for that pad are the
+// relay's: it gives one back once every destination has finished with the
+// frame, so the window bounds the frames on the whole path, and no
+// destination's queue can overflow.
+//
+// # Shared memory
+//
+// Byte and numeric slices of [DefaultInline] bytes or more travel in slots
+// of a [Pool]: a memfd of fixed-size slots, created by the main process and
+// mapped once by every process of the pipeline. The frame carries a
+// descriptor (slot, generation, offset, length) where the bytes would be,
+// and the receiver's slice is the sender's memory.
+//
+// Each element that sends frames to another process owns a [Budget] of
+// slots: it takes free ones to fill, and gets them back once every receiver
+// is done with them. A budget is per element so that frames piling up in
+// front of one consumer can only exhaust the slots of the elements that
+// feed it: a sender waiting for a slot waits for consumers further down the
+// pipeline, which never wait back.
+//
+// The main process keeps the accounts ([Ledger]): each slot's generation,
+// its owner, and the frames that hold it (one reference per frame queued in
+// the main process, per frame sent to a worker and not yet credited back).
+// A slot whose last reference goes is free, at the next generation, and
+// goes back to its owner: to a free list in the main process, or in a freed
+// message to the worker. Workers keep no accounts. Every descriptor a
+// worker sends is checked before anything reads the memory: it must be
+// current, and name either a free slot of the worker's budget (the worker
+// filled it) or a slot the worker holds (it passes on what it received).
+// The frames in flight to a worker that ends are dropped, and their slots
+// released, so a dead worker takes no slot with it.
 package runtime

@@ -89,6 +89,7 @@ func TestDescriptorsFromAWorkerAreChecked(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := NewConn(4, 0, 1)
+			c.Account(p, b)
 			relay := NewRelay(c, 0)
 			consumed, _ := relay.AddLocal()
 			var delivered [][]uint32
@@ -229,7 +230,7 @@ func TestDroppedFramesReleaseTheirSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := NewConn(8, 1, 0)
-	c.ledger = p.ledger
+	c.Account(p, b)
 	for range 3 {
 		s, _, err := b.Take(context.Background())
 		if err != nil {

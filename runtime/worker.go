@@ -31,7 +31,8 @@ type Worker struct {
 
 	// Conn carries the element's frames: its Outs feed the element's sink
 	// pads, its Ins (Relays) take what the element sends on its source pads.
-	// Its window is the Hello's.
+	// Its window is the Hello's, and it keeps its accounts in Pool and
+	// Budget (see Conn.Account).
 	Conn *Conn
 
 	// Pool is the pipeline's slot pool, if it has one, and Budget the
@@ -157,12 +158,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	c := w.Conn
 	if c == nil {
 		c = NewConn(hello.Window, len(hello.Sinks), len(hello.Sources))
+		c.Account(w.Pool, w.Budget)
 		w.Conn = c
 	}
-	if w.Pool != nil {
-		c.ledger = w.Pool.ledger
-	}
-	c.budget = w.Budget
 	if hello.Pool != nil && w.Budget != nil {
 		hello.Pool.Budget = len(w.Budget.own)
 		hello.Pool.Free = w.Budget.grant(c)

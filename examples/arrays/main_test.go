@@ -56,7 +56,7 @@ func floats(t *testing.T, s string) []float64 {
 func TestTutorialOutput(t *testing.T) {
 	out := run(t, build(t))
 	lines := func(re string) [][]string {
-		return regexp.MustCompile(`(?m)^` + re + `$`).FindAllStringSubmatch(out, -1)
+		return regexp.MustCompile(`(?m)^`+re+`$`).FindAllStringSubmatch(out, -1)
 	}
 	var pids []int
 	for _, who := range []string{"Main process ID", "Transform subprocess started, process ID", "Sink subprocess started, process ID"} {

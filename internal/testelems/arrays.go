@@ -85,8 +85,9 @@ func (a *Affine) Process(ctx *sgn.Context, f sgn.Frame[[]float64]) (sgn.Frame[[]
 // Verify checks that sample i of frame k is Mul*Sample(k, i, Len) + Add,
 // and fails at the first that is not. It counts frames, and with Delay it
 // takes that long over each, so that its upstream runs out of slots. With
-// Shared, it also fails if a frame's samples are not in the pipeline's
-// shared memory, as the kernel reports this process's mappings.
+// Memory "slots", it also fails if a frame's samples are not in the
+// pipeline's slot pool, as the kernel reports this process's mappings; with
+// "copy", if they are.
 //
 //sgn:element
 type Verify struct {
@@ -95,7 +96,7 @@ type Verify struct {
 	Mul    float64
 	Add    float64
 	Delay  time.Duration
-	Shared bool
+	Memory string
 
 	frames int64
 }
@@ -113,13 +114,13 @@ func (v *Verify) Consume(ctx *sgn.Context, f sgn.Frame[[]float64]) error {
 			return fmt.Errorf("frame %d, sample %d: %v, want %v", v.frames, i, x, want)
 		}
 	}
-	if v.Shared {
+	if v.Memory != "" {
 		mapping, err := MappingOf(unsafe.Pointer(&f.Data[0]))
 		if err != nil {
 			return err
 		}
-		if !strings.HasPrefix(mapping, "/memfd:sgn:slots") {
-			return fmt.Errorf("frame %d lies in %q, not in the slot pool", v.frames, mapping)
+		if inPool := strings.HasPrefix(mapping, "/memfd:sgn:slots"); inPool != (v.Memory == "slots") {
+			return fmt.Errorf("frame %d lies in %q; want it in %s", v.frames, mapping, v.Memory)
 		}
 	}
 	v.frames++
@@ -296,4 +297,144 @@ func MappingOf(p unsafe.Pointer) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("address %#x is in no mapping of this process", at)
+}
+
+// Stamp sends Count frames of Len float64s, writing only the first, with
+// the frame's number (from 0): the cost of moving a large frame, without
+// the cost of filling it. With Alloc the slices come from sgn.Alloc; else
+// from make, which zeroes them.
+//
+//sgn:element
+type Stamp struct {
+	Out   sgn.Source[[]float64] `sgn:"out"`
+	Len   int64
+	Count int64
+	Alloc bool
+
+	k int64
+}
+
+// New stamps the next frame.
+func (s *Stamp) New(ctx *sgn.Context) (sgn.Frame[[]float64], error) {
+	var d []float64
+	if s.Alloc {
+		var err error
+		if d, err = sgn.Alloc[float64](ctx, int(s.Len)); err != nil {
+			return sgn.Frame[[]float64]{}, err
+		}
+	} else {
+		d = make([]float64, s.Len)
+	}
+	d[0] = float64(s.k)
+	s.k++
+	return sgn.Frame[[]float64]{Data: d, EOS: s.k >= s.Count}, nil
+}
+
+// Restamp adds 1 to the first value of each frame, in place.
+//
+//sgn:element
+type Restamp struct {
+	In  sgn.Sink[[]float64]   `sgn:"in"`
+	Out sgn.Source[[]float64] `sgn:"out"`
+}
+
+// Process restamps one frame.
+func (r *Restamp) Process(ctx *sgn.Context, f sgn.Frame[[]float64]) (sgn.Frame[[]float64], error) {
+	f.Data[0]++
+	return f, nil
+}
+
+// CheckStamps fails unless frame k's first value is k + Add.
+//
+//sgn:element
+type CheckStamps struct {
+	In  sgn.Sink[[]float64] `sgn:"in"`
+	Add float64
+
+	frames int64
+}
+
+// Consume checks one frame.
+func (c *CheckStamps) Consume(ctx *sgn.Context, f sgn.Frame[[]float64]) error {
+	if f.Gap {
+		return nil
+	}
+	if want := float64(c.frames) + c.Add; f.Data[0] != want {
+		return fmt.Errorf("frame %d is stamped %v, want %v", c.frames, f.Data[0], want)
+	}
+	c.frames++
+	return nil
+}
+
+// Frames returns the number of frames checked.
+func (c *CheckStamps) Frames() int64 { return c.frames }
+
+// StampChunks sends Count chunks of Len float32 samples, writing only the
+// first sample and the scalars. With Alloc the samples come from sgn.Alloc.
+//
+//sgn:element
+type StampChunks struct {
+	Out   sgn.Source[Chunk] `sgn:"out"`
+	Len   int64
+	Count int64
+	Alloc bool
+
+	k int64
+}
+
+// New stamps the next chunk.
+func (s *StampChunks) New(ctx *sgn.Context) (sgn.Frame[Chunk], error) {
+	var d []float32
+	if s.Alloc {
+		var err error
+		if d, err = sgn.Alloc[float32](ctx, int(s.Len)); err != nil {
+			return sgn.Frame[Chunk]{}, err
+		}
+	} else {
+		d = make([]float32, s.Len)
+	}
+	d[0] = float32(s.k)
+	f := sgn.Frame[Chunk]{Data: Chunk{Seq: s.k, Rate: 16384, Samples: d, Channel: "H1"}, EOS: s.k+1 >= s.Count}
+	s.k++
+	return f, nil
+}
+
+// CheckChunkStamps fails unless chunk k has Seq k and its first sample is
+// k times Factor.
+//
+//sgn:element
+type CheckChunkStamps struct {
+	In     sgn.Sink[Chunk] `sgn:"in"`
+	Factor float32
+
+	chunks int64
+}
+
+// Consume checks one chunk.
+func (c *CheckChunkStamps) Consume(ctx *sgn.Context, f sgn.Frame[Chunk]) error {
+	if f.Gap {
+		return nil
+	}
+	if f.Data.Seq != c.chunks || f.Data.Samples[0] != float32(c.chunks)*c.Factor {
+		return fmt.Errorf("chunk %d arrived as seq %d, first sample %v", c.chunks, f.Data.Seq, f.Data.Samples[0])
+	}
+	c.chunks++
+	return nil
+}
+
+// Chunks returns the number of chunks checked.
+func (c *CheckChunkStamps) Chunks() int64 { return c.chunks }
+
+// RestampChunk doubles the first sample of each chunk, in place.
+//
+//sgn:element
+type RestampChunk struct {
+	In  sgn.Sink[Chunk]   `sgn:"in"`
+	Out sgn.Source[Chunk] `sgn:"out"`
+}
+
+// Process restamps one chunk.
+func (r *RestampChunk) Process(ctx *sgn.Context, f sgn.Frame[Chunk]) (sgn.Frame[Chunk], error) {
+	f.Data.Samples[0] *= 2
+	return f, nil
 }

@@ -19,6 +19,8 @@ var (
 	_ sgn.Element = (*Blob)(nil)
 	_ sgn.Element = (*BlobSink)(nil)
 	_ sgn.Element = (*Bump)(nil)
+	_ sgn.Element = (*CheckChunkStamps)(nil)
+	_ sgn.Element = (*CheckStamps)(nil)
 	_ sgn.Element = (*Chunks)(nil)
 	_ sgn.Element = (*Collect)(nil)
 	_ sgn.Element = (*Concat)(nil)
@@ -30,7 +32,11 @@ var (
 	_ sgn.Element = (*Ramp)(nil)
 	_ sgn.Element = (*Readings)(nil)
 	_ sgn.Element = (*Relabel)(nil)
+	_ sgn.Element = (*Restamp)(nil)
+	_ sgn.Element = (*RestampChunk)(nil)
 	_ sgn.Element = (*Scale)(nil)
+	_ sgn.Element = (*Stamp)(nil)
+	_ sgn.Element = (*StampChunks)(nil)
 	_ sgn.Element = (*Touch)(nil)
 	_ sgn.Element = (*UntilEOS)(nil)
 	_ sgn.Element = (*Verify)(nil)
@@ -180,6 +186,64 @@ func (e *Bump) SGNElement() sgn.Spec {
 					e.Segment = d.Text()
 				case "Key":
 					e.Key = d.Text()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes CheckChunkStamps to package sgn.
+func (e *CheckChunkStamps) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.CheckChunkStamps",
+		Worker:    "testelems-checkchunkstamps",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-checkchunkstamps",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecChunk)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Factor")
+			w.Float32(e.Factor)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Factor":
+					e.Factor = d.Float32()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes CheckStamps to package sgn.
+func (e *CheckStamps) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.CheckStamps",
+		Worker:    "testelems-checkstamps",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-checkstamps",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64Slice)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Add")
+			w.Float64(e.Add)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Add":
+					e.Add = d.Float64()
 				default:
 					d.Skip()
 				}
@@ -483,6 +547,34 @@ func (e *Relabel) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes Restamp to package sgn.
+func (e *Restamp) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Restamp",
+		Worker:    "testelems-restamp",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-restamp",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64Slice)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64Slice)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+	}
+}
+
+// SGNElement describes RestampChunk to package sgn.
+func (e *RestampChunk) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.RestampChunk",
+		Worker:    "testelems-restampchunk",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-restampchunk",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecChunk)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecChunk)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+	}
+}
+
 // SGNElement describes Scale to package sgn.
 func (e *Scale) SGNElement() sgn.Spec {
 	return sgn.Spec{
@@ -517,6 +609,80 @@ func (e *Scale) SGNElement() sgn.Spec {
 					e.PanicAt = d.Int(64)
 				case "ExitAt":
 					e.ExitAt = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes Stamp to package sgn.
+func (e *Stamp) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Stamp",
+		Worker:    "testelems-stamp",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-stamp",
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64Slice)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSource(ctx, &e.Out, e.New)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(3)
+			w.Text("Len")
+			w.Int(e.Len)
+			w.Text("Count")
+			w.Int(e.Count)
+			w.Text("Alloc")
+			w.Bool(e.Alloc)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Len":
+					e.Len = d.Int(64)
+				case "Count":
+					e.Count = d.Int(64)
+				case "Alloc":
+					e.Alloc = d.Bool()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes StampChunks to package sgn.
+func (e *StampChunks) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.StampChunks",
+		Worker:    "testelems-stampchunks",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-stampchunks",
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecChunk)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSource(ctx, &e.Out, e.New)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(3)
+			w.Text("Len")
+			w.Int(e.Len)
+			w.Text("Count")
+			w.Int(e.Count)
+			w.Text("Alloc")
+			w.Bool(e.Alloc)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Len":
+					e.Len = d.Int(64)
+				case "Count":
+					e.Count = d.Int(64)
+				case "Alloc":
+					e.Alloc = d.Bool()
 				default:
 					d.Skip()
 				}
@@ -570,8 +736,8 @@ func (e *Verify) SGNElement() sgn.Spec {
 			w.Float64(e.Add)
 			w.Text("Delay")
 			w.Int(int64(e.Delay))
-			w.Text("Shared")
-			w.Bool(e.Shared)
+			w.Text("Memory")
+			w.Text(e.Memory)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -585,8 +751,8 @@ func (e *Verify) SGNElement() sgn.Spec {
 					e.Add = d.Float64()
 				case "Delay":
 					e.Delay = time.Duration(d.Int(64))
-				case "Shared":
-					e.Shared = d.Bool()
+				case "Memory":
+					e.Memory = d.Text()
 				default:
 					d.Skip()
 				}

@@ -1,6 +1,7 @@
 package sgn_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -185,57 +186,103 @@ func TestASinkThatFinishesEarlyDoesNotStallItsUpstream(t *testing.T) {
 	}
 }
 
-// doomedParent runs, in a process of its own, a pipeline that never ends: a
-// source in this process feeding a stuck worker sink, found in dir, that
-// writes its PID to dir/pid. The test kills this process and watches the
-// worker.
+// doomedParent runs, in a process of its own, a pipeline that never ends,
+// with its workers in the state that dir/state names, and writes dir/ready
+// once they are in it. The test kills this process and watches the workers.
+//
+//	starting   a worker sink stalls in Start, deaf to cancellation
+//	streaming  frames flow through a transform and a sink in workers
+//	stuck      a worker sink stalls at its first frame, deaf to cancellation
+//	stopping   the same, after the pipeline has told it to stop (its stop
+//	           timeout is an hour)
 func doomedParent(dir string) {
-	blob := &testelems.Blob{Size: 1, Count: 1 << 62}
-	snk := &testelems.BlobSink{PIDFile: filepath.Join(dir, "pid"), Stuck: true}
-	p := sgn.NewPipeline(sgn.WorkerDir(dir))
-	p.Insert("blob", blob)
-	p.Insert("snk", snk, sgn.InWorker())
-	sgn.Link(&blob.Out, &snk.In)
-	err := p.Run(context.Background())
+	state, _ := os.ReadFile(filepath.Join(dir, "state"))
+	workers := os.Getenv("SGN_TEST_WORKERS")
+	pidFile := filepath.Join(dir, "pid")
+	ready := func() { os.WriteFile(filepath.Join(dir, "ready"), state, 0o644) }
+	ctx, cancel := context.WithCancel(context.Background())
+	p := sgn.NewPipeline(sgn.WorkerDir(workers), sgn.StopTimeout(time.Hour))
+	src := &testelems.Count{From: 1, To: 1 << 62}
+	p.Insert("src", src)
+	switch string(state) {
+	case "streaming":
+		x := &testelems.Scale{Factor: 2}
+		snk := &testelems.Collect{File: pidFile}
+		p.Insert("scale", x, sgn.InWorker())
+		p.Insert("snk", snk, sgn.InWorker())
+		sgn.Link(&src.Out, &x.In)
+		sgn.Link(&x.Out, &snk.In)
+		go func() { waitForData(pidFile); ready() }()
+	default:
+		snk := &testelems.Stall{PIDFile: pidFile, InStart: string(state) == "starting"}
+		p.Insert("snk", snk, sgn.InWorker())
+		sgn.Link(&src.Out, &snk.In)
+		go func() {
+			waitForData(pidFile)
+			if string(state) == "stopping" {
+				cancel()
+			}
+			ready()
+		}()
+	}
+	err := p.Run(ctx)
 	fmt.Fprintln(os.Stderr, "doomed parent: Run returned:", err)
 	os.Exit(1)
 }
 
-// A worker whose parent is killed (SIGKILL: no cleanup runs in the parent)
-// exits by itself and leaves no orphan: its pipe closes, and even an element
-// stuck in a computation that never checks its context is ended after a
-// short grace.
+// children returns the processes whose parent is pid.
+func children(t *testing.T, pid int) []int {
+	t.Helper()
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var kids []int
+	for _, path := range stats {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
+			child, _ := strconv.Atoi(strings.Fields(string(b))[0])
+			kids = append(kids, child)
+		}
+	}
+	return kids
+}
+
+// A main process that dies (SIGKILL: nothing of it runs) leaves no worker
+// behind, whatever the workers are doing: starting, streaming, stuck in a
+// computation that ignores its context, or stopping after being told to.
 func TestWorkersDoNotOutliveAKilledParent(t *testing.T) {
-	dir := t.TempDir()
-	data, err := os.ReadFile(filepath.Join(workerDir, "testelems-blobsink"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "testelems-blobsink"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	parent := exec.Command(os.Args[0], "-test.run=^$")
-	parent.Env = append(os.Environ(), "SGN_TEST_DOOMED_PARENT="+dir)
-	parent.Stderr = os.Stderr
-	if err := parent.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var pid int
-	for deadline := time.Now().Add(20 * time.Second); pid == 0; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
+	for _, state := range []string{"starting", "streaming", "stuck", "stopping"} {
+		t.Run(state, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "state"), []byte(state), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			parent := exec.Command(os.Args[0], "-test.run=^$")
+			parent.Env = append(os.Environ(), "SGN_TEST_DOOMED_PARENT="+dir, "SGN_TEST_WORKERS="+workerDir)
+			parent.Stderr = os.Stderr
+			if err := parent.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer parent.Process.Kill()
+			waitForData(filepath.Join(dir, "ready"))
+			workers := children(t, parent.Process.Pid)
+			if want := map[string]int{"streaming": 2}[state]; len(workers) != max(1, want) {
+				t.Fatalf("the pipeline runs %d worker processes, want %d", len(workers), max(1, want))
+			}
 			parent.Process.Kill()
-			t.Fatal("the worker never wrote its PID")
-		}
-		b, _ := os.ReadFile(filepath.Join(dir, "pid"))
-		pid, _ = strconv.Atoi(string(b))
-	}
-	parent.Process.Kill()
-	parent.Wait()
-	// The worker is not our child: all we can do is watch for it to go.
-	for deadline := time.Now().Add(20 * time.Second); processExists(pid); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("worker %d still runs 20s after its parent was killed", pid)
-		}
+			parent.Wait()
+			// The workers are not our children: all we can do is watch them go.
+			for _, pid := range workers {
+				for deadline := time.Now().Add(20 * time.Second); processExists(pid); time.Sleep(5 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						syscall.Kill(pid, syscall.SIGKILL)
+						t.Fatalf("worker %d still runs 20s after its parent was killed", pid)
+					}
+				}
+			}
+		})
 	}
 }

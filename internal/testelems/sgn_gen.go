@@ -35,6 +35,7 @@ var (
 	_ sgn.Element = (*Restamp)(nil)
 	_ sgn.Element = (*RestampChunk)(nil)
 	_ sgn.Element = (*Scale)(nil)
+	_ sgn.Element = (*Stall)(nil)
 	_ sgn.Element = (*Stamp)(nil)
 	_ sgn.Element = (*StampChunks)(nil)
 	_ sgn.Element = (*Touch)(nil)
@@ -609,6 +610,39 @@ func (e *Scale) SGNElement() sgn.Spec {
 					e.PanicAt = d.Int(64)
 				case "ExitAt":
 					e.ExitAt = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes Stall to package sgn.
+func (e *Stall) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Stall",
+		Worker:    "testelems-stall",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-stall",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(2)
+			w.Text("PIDFile")
+			w.Text(e.PIDFile)
+			w.Text("InStart")
+			w.Bool(e.InStart)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "PIDFile":
+					e.PIDFile = d.Text()
+				case "InStart":
+					e.InStart = d.Bool()
 				default:
 					d.Skip()
 				}

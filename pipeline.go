@@ -96,8 +96,11 @@ func Slots(n, size int) PipelineOption {
 
 // HandleSignals makes Run handle SIGINT (Ctrl+C) and SIGTERM as SGN does:
 // the first asks the sources to end their streams (RequestEOS), so the
-// pipeline drains and ends normally; the second stops it at once, and Run
-// returns ErrInterrupted. Workers ignore SIGINT either way: the pipeline
+// pipeline drains and ends normally; the second stops it at once (worker
+// processes are killed, not asked), and Run returns ErrInterrupted once the
+// elements of this process have returned. From the second on, the signals
+// have their usual effect again: a third ends the program, whatever its
+// elements are doing. Workers ignore SIGINT either way: the pipeline
 // decides. The signals' previous handling is restored when Run returns.
 func HandleSignals() PipelineOption { return func(p *Pipeline) { p.handleSignals = true } }
 
@@ -186,6 +189,8 @@ func (p *Pipeline) Check() error {
 			}
 			for _, s := range to {
 				switch {
+				case s.base().node == nil && s.Name() == "":
+					errs = append(errs, fmt.Errorf("%s: linked to a sink pad of an element that is not in the pipeline; insert that element too", pad.FullName()))
 				case s.base().node == nil:
 					errs = append(errs, fmt.Errorf("%s: linked to sink pad %q of an element that is not in the pipeline; insert that element too", pad.FullName(), s.Name()))
 				case p.byName[s.base().node.name] != s.base().node:
@@ -311,8 +316,11 @@ func (p *Pipeline) addWorker(w *runtime.Worker) {
 	}
 }
 
-// onSignals turns the first SIGINT or SIGTERM into RequestEOS and the second
-// into cancel(ErrInterrupted), until the returned function is called.
+// onSignals turns the first SIGINT or SIGTERM into RequestEOS, and the
+// second into a hard stop: cancel(ErrInterrupted), and every worker killed
+// at once. Then it stops listening, so that a third signal has its default
+// effect (the program ends) even if an element of this process ignores
+// the cancellation. The returned function stops it earlier.
 func (p *Pipeline) onSignals(cancel context.CancelCauseFunc) (stop func()) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -323,20 +331,31 @@ func (p *Pipeline) onSignals(cancel context.CancelCauseFunc) (stop func()) {
 			select {
 			case <-sigs:
 			case <-done:
+				signal.Stop(sigs)
 				return
 			}
 			if n == 1 {
 				p.RequestEOS()
 				continue
 			}
+			signal.Stop(sigs)
 			cancel(ErrInterrupted)
+			p.killWorkers()
 			return
 		}
 	})
 	return func() {
-		signal.Stop(sigs)
 		close(done)
 		wg.Wait()
+	}
+}
+
+// killWorkers kills every worker process at once.
+func (p *Pipeline) killWorkers() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, w := range p.workers {
+		w.Kill()
 	}
 }
 

@@ -3,9 +3,11 @@ package sgn_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -144,6 +146,28 @@ func TestLinkFromOutsideThePipelineIsAnError(t *testing.T) {
 	err := p.Check()
 	if err == nil || !strings.Contains(err.Error(), "snk:snk:in: linked from a source pad of an element that is not in the pipeline; insert that element too") {
 		t.Fatalf("Check() = %v", err)
+	}
+}
+
+// Linking to an element that was never inserted is reported before
+// anything runs, rather than hanging a Send that nobody will ever receive.
+func TestLinkToAnElementOutsideThePipelineIsAnError(t *testing.T) {
+	for _, inWorker := range []bool{false, true} {
+		t.Run(fmt.Sprintf("inWorker=%v", inWorker), func(t *testing.T) {
+			src := &testelems.Count{From: 1, To: 1000}
+			snk := &testelems.Collect{}
+			forgotten := &testelems.Collect{}
+			p := sgn.NewPipeline(sgn.WorkerDir(workerDir))
+			p.Insert("src", src, where(inWorker)...)
+			p.Insert("snk", snk)
+			sgn.Link(&src.Out, &snk.In)
+			sgn.Link(&src.Out, &forgotten.In)
+			err := runWithin(t, p, context.Background(), 10*time.Second)
+			want := `src:src:out: linked to a sink pad of an element that is not in the pipeline; insert that element too`
+			if err == nil || err.Error() != want {
+				t.Fatalf("Run() = %v, want %q", err, want)
+			}
+		})
 	}
 }
 

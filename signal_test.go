@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -76,27 +77,76 @@ func waitForData(path string) {
 	}
 }
 
+// eosWatcher is a source of this process that writes the file Marker when
+// the pipeline asks for EOS, then sends it: what a test sees of the first
+// Ctrl+C when the rest of the pipeline is stuck.
+type eosWatcher struct {
+	Out    sgn.Source[int64]
+	Marker string
+}
+
+func (w *eosWatcher) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:    "sgn_test.eosWatcher",
+		Sources: []sgn.Pad{w.Out.Init("out", sgn.Codec[int64]{})},
+		Run: func(ctx *sgn.Context) error {
+			select {
+			case <-ctx.EOSRequested():
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			if err := os.WriteFile(w.Marker, []byte("eos"), 0o644); err != nil {
+				return err
+			}
+			return w.Out.Send(ctx, sgn.Frame[int64]{EOS: true, Gap: true})
+		},
+	}
+}
+
 // signalledPipeline runs, in a process of its own, an endless pipeline with
-// HandleSignals: a source here, a transform and a sink in workers, the sink
-// writing to dir/sink.txt. With dir/stuck present, the sink is one that
-// never finishes. It prints what Run returned and exits.
+// HandleSignals, and prints what Run returned. What it runs depends on the
+// file dir/mode:
+//
+//	drain         a source here, a transform and a sink in workers, the sink
+//	              writing to dir/sink.txt
+//	stuck-worker  a source here feeding a worker sink that stalls, deaf to
+//	              cancellation, after writing its PID to dir/sink.txt; the
+//	              stop timeout is an hour
+//	stuck-here    the same, and a sink of this process that stalls too
+//
+// The stuck pipelines also have an eosWatcher, which writes dir/eos.
 func signalledPipeline(dir string) {
-	p := sgn.NewPipeline(sgn.WorkerDir(os.Getenv("SGN_TEST_WORKERS")), sgn.HandleSignals(), sgn.StopTimeout(100*time.Millisecond))
-	if _, err := os.Stat(filepath.Join(dir, "stuck")); err == nil {
-		src := &testelems.Blob{Size: 1, Count: 1 << 62}
-		snk := &testelems.BlobSink{PIDFile: filepath.Join(dir, "sink.txt"), Stuck: true}
-		p.Insert("src", src)
-		p.Insert("snk", snk, sgn.InWorker())
-		sgn.Link(&src.Out, &snk.In)
-	} else {
+	mode, _ := os.ReadFile(filepath.Join(dir, "mode"))
+	p := sgn.NewPipeline(sgn.WorkerDir(os.Getenv("SGN_TEST_WORKERS")), sgn.HandleSignals(), sgn.StopTimeout(time.Hour))
+	sink := filepath.Join(dir, "sink.txt")
+	switch string(mode) {
+	case "drain":
 		src := &testelems.Count{From: 1, To: 1 << 62}
 		x := &testelems.Scale{Factor: 1}
-		snk := &testelems.Collect{File: filepath.Join(dir, "sink.txt")}
+		snk := &testelems.Collect{File: sink}
 		p.Insert("src", src)
 		p.Insert("scale", x, sgn.InWorker())
 		p.Insert("snk", snk, sgn.InWorker())
 		sgn.Link(&src.Out, &x.In)
 		sgn.Link(&x.Out, &snk.In)
+	default:
+		watcher := &eosWatcher{Marker: filepath.Join(dir, "eos")}
+		seen := &testelems.Collect{}
+		p.Insert("watcher", watcher)
+		p.Insert("seen", seen)
+		sgn.Link(&watcher.Out, &seen.In)
+		src := &testelems.Blob{Size: 1, Count: 1 << 62}
+		snk := &testelems.BlobSink{PIDFile: sink, Stuck: true}
+		p.Insert("src", src)
+		p.Insert("snk", snk, sgn.InWorker())
+		sgn.Link(&src.Out, &snk.In)
+		if string(mode) == "stuck-here" {
+			count := &testelems.Count{From: 1, To: 1 << 62}
+			stall := &testelems.Stall{PIDFile: filepath.Join(dir, "stall")}
+			p.Insert("count", count)
+			p.Insert("stall", stall)
+			sgn.Link(&count.Out, &stall.In)
+		}
 	}
 	err := p.Run(context.Background())
 	fmt.Printf("Run returned: %v\n", err)
@@ -108,17 +158,15 @@ func signalledPipeline(dir string) {
 
 // startSignalled starts signalledPipeline in a process group of its own, as
 // a shell starts a command, and waits until frames reach its sink.
-func startSignalled(t *testing.T, stuck bool) (*exec.Cmd, *strings.Builder, string) {
-	dir := t.TempDir()
-	if stuck {
-		if err := os.WriteFile(filepath.Join(dir, "stuck"), nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
+func startSignalled(t *testing.T, mode string) (cmd *exec.Cmd, out *strings.Builder, dir string) {
+	dir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "mode"), []byte(mode), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd = exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "SGN_TEST_SIGNALLED="+dir, "SGN_TEST_WORKERS="+workerDir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &strings.Builder{}
+	out = &strings.Builder{}
 	cmd.Stdout = out
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -126,13 +174,17 @@ func startSignalled(t *testing.T, stuck bool) (*exec.Cmd, *strings.Builder, stri
 	}
 	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 	waitForData(filepath.Join(dir, "sink.txt"))
-	return cmd, out, filepath.Join(dir, "sink.txt")
+	return cmd, out, dir
 }
+
+// ctrlC sends SIGINT to the process group of cmd, as a terminal does.
+func ctrlC(cmd *exec.Cmd) { syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
 
 // Ctrl+C in a terminal signals the whole process group. The workers ignore
 // it; the pipeline turns it into EOS, drains, and ends cleanly.
 func TestCtrlCEndsThePipelineCleanly(t *testing.T) {
-	cmd, out, sink := startSignalled(t, false)
+	cmd, out, dir := startSignalled(t, "drain")
+	sink := filepath.Join(dir, "sink.txt")
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("pipeline exited with %v after one SIGINT; it printed:\n%s", err, out)
@@ -154,28 +206,59 @@ func TestCtrlCEndsThePipelineCleanly(t *testing.T) {
 	}
 }
 
-// A second Ctrl+C stops a pipeline that does not end after the first.
-func TestSecondCtrlCStopsThePipeline(t *testing.T) {
-	cmd, out, _ := startSignalled(t, true)
+// A second Ctrl+C stops a pipeline that does not end after the first, at
+// once: its stuck worker is killed, not given its stop timeout (an hour).
+func TestSecondCtrlCStopsThePipelineAtOnce(t *testing.T) {
+	cmd, out, dir := startSignalled(t, "stuck-worker")
+	ctrlC(cmd)
+	waitForData(filepath.Join(dir, "eos"))
+	ctrlC(cmd)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	// Two signals sent at once may arrive as one, so keep pressing Ctrl+C
-	// until the pipeline is gone, as an impatient user would.
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-		select {
-		case err := <-exited:
-			var ee *exec.ExitError
-			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-				t.Fatalf("pipeline exited with %v, want exit status 1", err)
-			}
-			if want := "Run returned: " + sgn.ErrInterrupted.Error() + "\n"; out.String() != want {
-				t.Errorf("pipeline printed %q, want %q", out.String(), want)
-			}
-			return
-		case <-tick.C:
+	select {
+	case err := <-exited:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("pipeline exited with %v, want exit status 1", err)
 		}
+		if want := "Run returned: " + sgn.ErrInterrupted.Error() + "\n"; out.String() != want {
+			t.Errorf("pipeline printed %q, want %q", out.String(), want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the pipeline still runs 30s after the second Ctrl+C")
+	}
+}
+
+// A third Ctrl+C ends the program even when an element of the main process
+// ignores the stop, so that Run cannot return.
+func TestThirdCtrlCIsNeverIgnored(t *testing.T) {
+	cmd, _, dir := startSignalled(t, "stuck-here")
+	waitForData(filepath.Join(dir, "stall"))
+	b, err := os.ReadFile(filepath.Join(dir, "sink.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, _ := strconv.Atoi(string(b))
+	ctrlC(cmd)
+	waitForData(filepath.Join(dir, "eos"))
+	ctrlC(cmd)
+	// The second Ctrl+C kills the worker, after the pipeline stopped
+	// listening for signals.
+	for deadline := time.Now().Add(30 * time.Second); processExists(worker); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker still runs 30s after the second Ctrl+C")
+		}
+	}
+	ctrlC(cmd)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the pipeline still runs 30s after the third Ctrl+C")
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGINT {
+		t.Fatalf("after a third Ctrl+C, the pipeline ended with %v; want it killed by SIGINT", err)
 	}
 }

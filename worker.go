@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,12 +36,25 @@ func (p *Pipeline) findWorker(n *node) (string, error) {
 		dir, from = filepath.Dir(exe), "the directory of "+filepath.Base(exe)
 	}
 	path := filepath.Join(dir, n.spec.Worker)
+	build := fmt.Sprintf("go build -o %s%c %s", dir, filepath.Separator, n.spec.WorkerPkg)
 	st, err := os.Stat(path)
-	if err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+	switch {
+	case err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0:
 		return path, nil
+	case err == nil && st.IsDir():
+		return "", fmt.Errorf("%s: worker binary %s in %s (%s) is a directory, not a program; remove it and build the worker with:\n\t%s",
+			n.name, n.spec.Worker, dir, from, build)
+	case err == nil && st.Mode().IsRegular():
+		return "", fmt.Errorf("%s: worker binary %s in %s (%s) is not executable (mode %v); make it executable with chmod +x %s, or rebuild it with:\n\t%s",
+			n.name, n.spec.Worker, dir, from, st.Mode().Perm(), path, build)
+	case err == nil:
+		return "", fmt.Errorf("%s: worker binary %s in %s (%s) is not a regular file (%v); rebuild it with:\n\t%s",
+			n.name, n.spec.Worker, dir, from, st.Mode().Type(), build)
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("%s: worker binary %s in %s (%s): %v", n.name, n.spec.Worker, dir, from, err)
 	}
-	return "", fmt.Errorf("%s: worker binary %s not found in %s (%s); build it with:\n\tgo build -o %s%c %s",
-		n.name, n.spec.Worker, dir, from, dir, filepath.Separator, n.spec.WorkerPkg)
+	return "", fmt.Errorf("%s: worker binary %s not found in %s (%s); build it with:\n\t%s",
+		n.name, n.spec.Worker, dir, from, build)
 }
 
 // runWorker runs n in a worker process: the main process's half of the

@@ -239,6 +239,34 @@ func TestMissingWorkerBinarySaysHowToBuildIt(t *testing.T) {
 	}
 }
 
+// A worker binary that is there but cannot be run is reported as what it
+// is, not as missing.
+func TestUnrunnableWorkerBinarySaysWhatIsWrong(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(path string) error
+		want string
+	}{
+		{"not executable", func(path string) error { return os.WriteFile(path, []byte("binary"), 0o644) },
+			"is not executable (mode -rw-r--r--); make it executable with chmod +x "},
+		{"a directory", func(path string) error { return os.Mkdir(path, 0o755) },
+			"is a directory, not a program; remove it and build the worker with:\n\tgo build -o "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := tc.make(filepath.Join(dir, "testelems-scale")); err != nil {
+				t.Fatal(err)
+			}
+			p, _ := chain(t, 3, &testelems.Scale{}, true, false, sgn.WorkerDir(dir))
+			err := p.Run(context.Background())
+			want := "scale: worker binary testelems-scale in " + dir + " (the WorkerDir option) " + tc.want
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Fatalf("Run() = %v\nwant it to start with %s", err, want)
+			}
+		})
+	}
+}
+
 func TestWorkerDirFromEnvironment(t *testing.T) {
 	t.Setenv(sgn.WorkerDirEnv, workerDir)
 	src := &testelems.Count{From: 1, To: 3}

@@ -188,3 +188,40 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// A broken message is named precisely: its type, known or not, and the pad
+// it was for.
+func TestBrokenMessagesAreNamed(t *testing.T) {
+	msg := func(typ byte, body ...byte) []byte {
+		return append(binary.LittleEndian.AppendUint32(nil, uint32(len(body)+1)), append([]byte{typ}, body...)...)
+	}
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"unknown type", msg(42), "sgn protocol error: unexpected unknown (type 42) message"},
+		{"known type out of place", msg(msgHello), "sgn protocol error: unexpected hello message"},
+		{"frame for a pad that does not exist", msg(msgFrame, 3, 0), "sgn protocol error: frame for pad 3, which does not exist (there are 1)"},
+		{"credit for a pad that does not exist", msg(msgCredit, 2, 1), "sgn protocol error: credit for pad 2, which does not exist (there are 1)"},
+		{"frame without flags", msg(msgFrame, 0), "sgn protocol error: frame message: cbor: at byte 1: unexpected end of input"},
+		{"credits beyond the window", msg(msgCredit, 0, 9), "sgn protocol error: credits for pad 0 beyond its window of 4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewConn(4, 1, 1)
+			c.SetIn(0, discard{})
+			c.start(newReader(bytes.NewReader(tc.in)), io.Discard)
+			defer c.w.close()
+			err := c.serve(func(typ byte, body []byte) error {
+				return fmt.Errorf("%w: unexpected %s message", ErrProtocol, msgName(typ))
+			})
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("serve() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+type discard struct{}
+
+func (discard) Deliver(uint64, []byte) error { return nil }

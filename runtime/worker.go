@@ -63,6 +63,7 @@ type Worker struct {
 	mu      sync.Mutex
 	session *session // while Run runs, after the hello
 	eos     bool     // RequestEOS was called
+	killed  bool     // Kill was called: stop by killing, without waiting
 }
 
 // A WorkerError reports a worker that failed: its element returned an error
@@ -165,7 +166,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		hello.Pool.Budget = len(w.Budget.own)
 		hello.Pool.Free = w.Budget.grant(c)
 	}
-	s := &session{Worker: w, conn: c, pid: cmd.Process.Pid, greeted: make(chan struct{})}
+	s := &session{Worker: w, conn: c, pid: cmd.Process.Pid, proc: cmd.Process, greeted: make(chan struct{})}
 	s.greet(s, hello)
 	c.start(newReader(parentR), parentW)
 	cancelled := s.run(ctx, exited, cmd.Process)
@@ -192,6 +193,17 @@ func (w *Worker) RequestEOS() {
 	}
 }
 
+// Kill kills the worker's process now, and any it starts from now on, as
+// the second Ctrl+C does: no stop message, no StopTimeout.
+func (w *Worker) Kill() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.killed = true
+	if w.session != nil {
+		w.session.proc.Kill()
+	}
+}
+
 // greet sends s's hello, carrying an EOS request made before it, and makes
 // s the session that later requests go to.
 func (w *Worker) greet(s *session, hello Hello) {
@@ -200,6 +212,9 @@ func (w *Worker) greet(s *session, hello Hello) {
 	hello.EOS = w.eos
 	s.conn.w.prepend(msgHello, marshal(hello)) // frames may be queued already; the hello goes first
 	w.session = s
+	if w.killed {
+		s.proc.Kill()
+	}
 }
 
 // withdraw ends the session's time as the one requests go to.
@@ -239,6 +254,7 @@ type session struct {
 	*Worker
 	conn *Conn
 	pid  int
+	proc *os.Process
 
 	greeted chan struct{} // closed when the worker has answered the hello
 
@@ -364,7 +380,13 @@ func (s *session) finished() {
 // StopTimeout.
 func (s *session) stop(proc *os.Process, exited <-chan struct{}) {
 	s.conn.send(msgStop, nil) // never waits; if it fails, the kill below stops the worker
-	t := time.NewTimer(orDefault(s.StopTimeout, DefaultStopTimeout))
+	s.mu.Lock()
+	timeout := orDefault(s.StopTimeout, DefaultStopTimeout)
+	if s.killed {
+		timeout = 0
+	}
+	s.mu.Unlock()
+	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case <-exited:

@@ -30,7 +30,7 @@ func (p *Source[T]) connect(r *run) {
 				p.remote = append(p.remote, s.node.conn.Out(s.index))
 				continue
 			}
-			s.open(r.queue)
+			s.open(s.node.queue)
 			s.pool = r.pool
 			p.local = append(p.local, s)
 		}
@@ -44,7 +44,7 @@ func (p *Source[T]) connect(r *run) {
 			relay.AddRemote(s.node.conn.Out(s.index))
 			continue
 		}
-		s.open(r.window) // credits bound what arrives, the frame being worked on included
+		s.open(s.node.window()) // credits bound what arrives, the frame being worked on included
 		s.pool = r.pool
 		consumed, finished := relay.AddLocal()
 		s.consumed = func(bool) { consumed(1) }
@@ -82,7 +82,7 @@ func (p *Source[T]) attach(c *runtime.Conn) {
 // inlet makes p, a sink pad of a worker's element, receive the frames of
 // incoming pad p.index of c.
 func (p *Sink[T]) inlet(c *runtime.Conn, pool *runtime.Pool) {
-	p.open(c.Window()) // credits bound what arrives, the frame being worked on included
+	p.open(c.InWindow(p.index)) // credits bound what arrives, the frame being worked on included
 	p.pool = pool
 	i := p.index
 	p.consumed = func(urgent bool) { c.Consumed(i, 1, urgent) }

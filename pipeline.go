@@ -50,6 +50,7 @@ type node struct {
 	elem     Element
 	spec     Spec
 	inWorker bool
+	queue    int // frames each link into it queues; 0: the pipeline's QueueSize
 
 	// For a run.
 	conn        *runtime.Conn   // a worker's connection
@@ -124,6 +125,11 @@ type ElementOption func(*node)
 // InWorker runs the element in its own worker process, started from the
 // binary that sgngen generated for its type.
 func InWorker() ElementOption { return func(n *node) { n.inWorker = true } }
+
+// Queue sets how many frames each link into the element queues for it,
+// besides the one it is working on, in place of the pipeline's QueueSize:
+// SGN's queue_maxsize, which is per element.
+func Queue(n int) ElementOption { return func(nd *node) { nd.queue = max(1, n) } }
 
 // Insert adds an element under a name that is unique in the pipeline. By
 // default the element runs in this process; InWorker moves it to a worker
@@ -361,10 +367,8 @@ func (p *Pipeline) killWorkers() {
 
 // run is what one Run of a pipeline needs beyond the pipeline itself.
 type run struct {
-	p      *Pipeline
-	queue  int           // frames a link queues for its consumer
-	window int           // frames in flight on a link: the queue, and the one its consumer works on
-	pool   *runtime.Pool // nil if no frame can travel in slots
+	p    *Pipeline
+	pool *runtime.Pool // nil if no frame can travel in slots
 
 	segments      map[string]*shm.Segment // for the main process's elements
 	segmentList   []*shm.Segment          // for workers, in the order of segmentHellos
@@ -374,7 +378,7 @@ type run struct {
 // prepare places every link of the pipeline (see bridge.go) and makes the
 // slot pool, if any frame that crosses a process boundary can hold slices.
 func (p *Pipeline) prepare() (*run, error) {
-	r := &run{p: p, queue: p.queueSize, window: p.queueSize + 1, segments: map[string]*shm.Segment{}}
+	r := &run{p: p, segments: map[string]*shm.Segment{}}
 	for _, name := range slices.Sorted(maps.Keys(p.segments)) {
 		s := p.segments[name]
 		r.segments[name] = s.seg
@@ -383,9 +387,32 @@ func (p *Pipeline) prepare() (*run, error) {
 	}
 	for _, n := range p.nodes {
 		n.conn, n.budget, n.fedByWorker = nil, nil, false
-		if n.inWorker {
-			n.conn = runtime.NewConn(r.window, len(n.spec.Sinks), len(n.spec.Sources))
+		if n.queue == 0 {
+			n.queue = p.queueSize
 		}
+	}
+	for _, n := range p.nodes {
+		if !n.inWorker {
+			continue
+		}
+		// A link holds its consumer's queue and the frame it works on. A
+		// worker's source pad feeds its links at once (see runtime.Relay),
+		// so its window is the smallest of theirs.
+		sinks := make([]int, len(n.spec.Sinks))
+		for i := range sinks {
+			sinks[i] = n.window()
+		}
+		var sources []int
+		for _, pad := range n.spec.Sources {
+			w := 0
+			for _, to := range pad.(sourcePad).downstream() {
+				if dw := to.base().node.window(); w == 0 || dw < w {
+					w = dw
+				}
+			}
+			sources = append(sources, w)
+		}
+		n.conn = runtime.NewConn(sinks, sources)
 	}
 	// An element needs slots if it sends frames that can hold slices to
 	// another process: a worker's element sends all its frames to this
@@ -441,6 +468,10 @@ func (p *Pipeline) prepare() (*run, error) {
 	}
 	return r, nil
 }
+
+// window is the frames in flight on a link into n: its queue, and the frame
+// it works on.
+func (n *node) window() int { return n.queue + 1 }
 
 // close releases what the run made. Slices of the slot pool that elements
 // of this process kept beyond their frames' lifetimes are invalid from now

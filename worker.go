@@ -74,7 +74,6 @@ func (r *run) runWorker(ctx *Context, n *node, path string) error {
 			Config:   config,
 			Sinks:    padNames(n.spec.Sinks),
 			Sources:  padNames(n.spec.Sources),
-			Window:   r.window,
 			Segments: r.segmentHellos,
 		},
 		Conn:        n.conn,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -19,10 +20,10 @@ import (
 // Pads are numbered per direction, in the order of the Hello: the frames of
 // [Out] i arrive at the other end's [In] i.
 type Conn struct {
-	window int
-	outs   []*Out
-	ins    []In
-	owed   []owed // per in pad: frames consumed, not yet credited back
+	outs  []*Out
+	ins   []In
+	inWin []int  // per in pad: frames in flight at most
+	owed  []owed // per in pad: frames consumed, not yet credited back
 
 	r *reader
 	w *writer
@@ -44,14 +45,18 @@ type owed struct {
 	n  int
 }
 
-// NewConn returns an unconnected Conn with outs outgoing pads and ins
-// incoming ones, each with window frames in flight at most.
-func NewConn(window, outs, ins int) *Conn {
+// NewConn returns an unconnected Conn with an outgoing pad for each of
+// outs and an incoming one for each of ins, each number the pad's window:
+// the frames it may have in flight.
+func NewConn(outs, ins []int) *Conn {
 	// The writer exists from the start, so that frames can be queued for
 	// a worker that is not running yet; start gives it the pipe.
-	c := &Conn{window: max(1, window), ins: make([]In, ins), owed: make([]owed, ins), w: newWriter(nil)}
-	for i := range outs {
-		c.outs = append(c.outs, &Out{c: c, pad: i, more: make(chan struct{}, 1)})
+	c := &Conn{ins: make([]In, len(ins)), owed: make([]owed, len(ins)), w: newWriter(nil)}
+	for i, w := range outs {
+		c.outs = append(c.outs, &Out{c: c, pad: i, window: max(1, w), more: make(chan struct{}, 1)})
+	}
+	for _, w := range ins {
+		c.inWin = append(c.inWin, max(1, w))
 	}
 	return c
 }
@@ -73,8 +78,16 @@ func (c *Conn) Out(i int) *Out { return c.outs[i] }
 // SetIn makes in receive the frames of incoming pad i.
 func (c *Conn) SetIn(i int, in In) { c.ins[i] = in }
 
-// Window returns the number of frames each pad may have in flight.
-func (c *Conn) Window() int { return c.window }
+// InWindow returns the number of frames incoming pad i may have in flight.
+func (c *Conn) InWindow(i int) int { return c.inWin[i] }
+
+// Windows returns the windows of c's outgoing and incoming pads.
+func (c *Conn) Windows() (outs, ins []int) {
+	for _, o := range c.outs {
+		outs = append(outs, o.window)
+	}
+	return outs, slices.Clone(c.inWin)
+}
 
 // start connects c to the pipes, reading with r and writing to w, and
 // starts its writer. Each Out gets a full window of credits: until then,
@@ -84,7 +97,7 @@ func (c *Conn) start(r *reader, w io.Writer) {
 	go c.w.run()
 	c.w.poke() // for what was queued before
 	for _, o := range c.outs {
-		o.credits.Store(int64(c.window))
+		o.credits.Store(int64(o.window))
 		o.wake()
 	}
 }
@@ -113,7 +126,7 @@ func (c *Conn) Consumed(i, n int, urgent bool) {
 	o := &c.owed[i]
 	o.mu.Lock()
 	o.n += n
-	if o.n < max(1, c.window/2) && !urgent {
+	if o.n < max(1, c.inWin[i]/2) && !urgent {
 		o.mu.Unlock()
 		return
 	}
@@ -191,8 +204,9 @@ func (c *Conn) send(typ byte, body func([]byte) []byte) error { return c.w.send(
 
 // An Out is a pad whose frames this side sends over a Conn.
 type Out struct {
-	c   *Conn
-	pad int
+	c      *Conn
+	pad    int
+	window int
 
 	credits atomic.Int64  // frames it may still send
 	more    chan struct{} // capacity 1: credits may have grown, or the pad closed
@@ -292,8 +306,8 @@ func (o *Out) credited(n int64) error {
 		o.relay.consumed(o.dest, n)
 		return nil
 	}
-	if o.credits.Add(n) > int64(o.c.window) {
-		return fmt.Errorf("%w: credits for pad %d beyond its window of %d", ErrProtocol, o.pad, o.c.window)
+	if o.credits.Add(n) > int64(o.window) {
+		return fmt.Errorf("%w: credits for pad %d beyond its window of %d", ErrProtocol, o.pad, o.window)
 	}
 	o.wake()
 	return nil

@@ -57,8 +57,11 @@ type Hello struct {
 	Config  []byte   `cbor:"config"`  // the element's configuration, as its generated codec encodes it
 	Sinks   []string `cbor:"sinks"`   // sink pad names, in wire order
 	Sources []string `cbor:"sources"` // source pad names, in wire order
-	Window  int      `cbor:"window"`  // frames in flight per pad
-	EOS     bool     `cbor:"eos"`     // EOS was requested before the worker started
+	// The window of each pad: the frames it may have in flight. A sink pad
+	// queues that many, the one its element works on included.
+	SinkWindows   []int `cbor:"sinkWindows"`
+	SourceWindows []int `cbor:"sourceWindows"`
+	EOS           bool  `cbor:"eos"` // EOS was requested before the worker started
 
 	Pool     *PoolHello     `cbor:"pool,omitempty"`     // the slot pool, if the pipeline has one
 	Segments []SegmentHello `cbor:"segments,omitempty"` // the pipeline's shared segments

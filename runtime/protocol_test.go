@@ -208,7 +208,7 @@ func TestBrokenMessagesAreNamed(t *testing.T) {
 		{"credits beyond the window", msg(msgCredit, 0, 9), "sgn protocol error: credits for pad 0 beyond its window of 4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := NewConn(4, 1, 1)
+			c := NewConn([]int{4}, []int{4})
 			c.SetIn(0, discard{})
 			c.start(newReader(bytes.NewReader(tc.in)), io.Discard)
 			defer c.w.close()

@@ -83,7 +83,11 @@ func serve(in io.Reader, out io.Writer, setup func(*Job) (*Binding, error)) (int
 	if err := unmarshal(typ, body, &hello); err != nil {
 		return ExitUsage, err
 	}
-	c := NewConn(hello.Window, len(hello.Sources), len(hello.Sinks))
+	if len(hello.SourceWindows) != len(hello.Sources) || len(hello.SinkWindows) != len(hello.Sinks) {
+		return ExitUsage, fmt.Errorf("%w: hello with %d source and %d sink pads, and windows for %d and %d", ErrProtocol,
+			len(hello.Sources), len(hello.Sinks), len(hello.SourceWindows), len(hello.SinkWindows))
+	}
+	c := NewConn(hello.SourceWindows, hello.SinkWindows)
 	c.start(r, out)
 	w := c.w
 	defer w.close()

@@ -88,7 +88,7 @@ func TestDescriptorsFromAWorkerAreChecked(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := NewConn(4, 0, 1)
+			c := NewConn(nil, []int{4})
 			c.Account(p, b)
 			relay := NewRelay(c, 0)
 			consumed, _ := relay.AddLocal()
@@ -104,7 +104,7 @@ func TestDescriptorsFromAWorkerAreChecked(t *testing.T) {
 			})
 			w := &Worker{
 				Element: "x", Path: exe, Conn: c, Pool: p, Budget: b,
-				Hello: Hello{Sources: []string{"out"}, Window: 4},
+				Hello: Hello{Sources: []string{"out"}},
 			}
 			t.Setenv("SGN_RUNTIME_TEST_WORKER", tc.mode)
 			t.Setenv("GORACE", "atexit_sleep_ms=0") // a worker built with -race would linger a second at exit
@@ -153,7 +153,7 @@ func TestSlotsAreFreeOnceTheLastFrameIsDone(t *testing.T) {
 	if err := p.Hold([]uint32{s.Index}); err != nil {
 		t.Fatal(err)
 	}
-	c := NewConn(4, 1, 0)
+	c := NewConn([]int{4}, nil)
 	p.ledger.sent(c.Out(0), []wire.Slot{s})
 	p.Release([]uint32{s.Index}) // the sender is done with it
 	p.Release([]uint32{s.Index})
@@ -229,7 +229,7 @@ func TestDroppedFramesReleaseTheirSlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewConn(8, 1, 0)
+	c := NewConn([]int{8}, nil)
 	c.Account(p, b)
 	for range 3 {
 		s, _, err := b.Take(context.Background())

@@ -30,9 +30,10 @@ type Worker struct {
 	Hello   Hello  // sent first; Run fills in Element, Version and descriptors
 
 	// Conn carries the element's frames: its Outs feed the element's sink
-	// pads, its Ins (Relays) take what the element sends on its source pads.
-	// Its window is the Hello's, and it keeps its accounts in Pool and
-	// Budget (see Conn.Account).
+	// pads, its Ins (Relays) take what the element sends on its source
+	// pads. Its windows go in the Hello; it keeps its accounts in Pool and
+	// Budget (see Conn.Account). Without one, Run makes one with a window of
+	// one frame per pad.
 	Conn *Conn
 
 	// Pool is the pipeline's slot pool, if it has one, and Budget the
@@ -158,10 +159,11 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	c := w.Conn
 	if c == nil {
-		c = NewConn(hello.Window, len(hello.Sinks), len(hello.Sources))
+		c = NewConn(ones(len(hello.Sinks)), ones(len(hello.Sources)))
 		c.Account(w.Pool, w.Budget)
 		w.Conn = c
 	}
+	hello.SinkWindows, hello.SourceWindows = c.Windows()
 	if hello.Pool != nil && w.Budget != nil {
 		hello.Pool.Budget = len(w.Budget.own)
 		hello.Pool.Free = w.Budget.grant(c)
@@ -393,6 +395,15 @@ func (s *session) stop(proc *os.Process, exited <-chan struct{}) {
 	case <-t.C:
 		proc.Kill()
 	}
+}
+
+// ones returns n windows of one frame.
+func ones(n int) []int {
+	w := make([]int, n)
+	for i := range w {
+		w[i] = 1
+	}
+	return w
 }
 
 // orDefault returns d, or def if d is not positive.

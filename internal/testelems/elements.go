@@ -340,3 +340,7 @@ func (t *Touch) Process(ctx *sgn.Context, f sgn.Frame[[]byte]) (sgn.Frame[[]byte
 	}
 	return f, nil
 }
+
+// Int64Codec is the generated codec of int64 frames, for the elements that
+// tests write by hand.
+var Int64Codec = sgnCodecInt64

@@ -629,11 +629,13 @@ func (e *Stall) SGNElement() sgn.Spec {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
 		EncodeConfig: func(w *wire.Encoder) {
-			w.MapHeader(2)
+			w.MapHeader(3)
 			w.Text("PIDFile")
 			w.Text(e.PIDFile)
 			w.Text("InStart")
 			w.Bool(e.InStart)
+			w.Text("Heeds")
+			w.Bool(e.Heeds)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -643,6 +645,8 @@ func (e *Stall) SGNElement() sgn.Spec {
 					e.PIDFile = d.Text()
 				case "InStart":
 					e.InStart = d.Bool()
+				case "Heeds":
+					e.Heeds = d.Bool()
 				default:
 					d.Skip()
 				}

@@ -88,7 +88,14 @@ func (e *encoding) sent(ctx *Context) {
 		ctx.allocsSent(e.found)
 	}
 	e.found, e.body = nil, nil
+	if cap(e.buf) > keepEncoded {
+		e.buf = nil // grown for an outsized frame: give it back
+	}
 }
+
+// keepEncoded is the largest encoding buffer a source pad keeps from one
+// frame to the next.
+const keepEncoded = 4 << 20
 
 // unplace gives back the slots a frame that will not be sent was copied
 // into.
@@ -127,10 +134,12 @@ func (pl *placer) Place(mem []byte) (wire.Slot, bool, error) {
 	return s, true, nil
 }
 
-// decodeFrame decodes a frame's body into f, with d, which it resets.
+// decodeFrame decodes a frame's body into f, with d, which it resets (and
+// leaves holding nothing, so that the message's buffer can go).
 func (c *Codec[T]) decodeFrame(d *wire.Decoder, flags uint64, body []byte, f *Frame[T]) error {
 	*f = Frame[T]{EOS: flags&runtime.FlagEOS != 0, Gap: flags&runtime.FlagGap != 0}
 	d.Reset(body)
+	defer d.Reset(nil)
 	c.Decode(d, &f.Data)
 	if err := d.Err(); err != nil {
 		return fmt.Errorf("decoding frame: %w", err)

@@ -155,48 +155,56 @@ func (c *Conn) serve(control func(typ byte, body []byte) error) error {
 			return err
 		}
 		d.Reset(body)
-		switch typ {
-		case msgFrame:
-			i, flags := d.Uint(32), d.Uint(64)
-			if d.Err() != nil {
-				return fmt.Errorf("%w: frame message: %v", ErrProtocol, d.Err())
-			}
-			if i >= uint64(len(c.ins)) || c.ins[i] == nil {
-				return fmt.Errorf("%w: frame for pad %d, which does not exist (there are %d)", ErrProtocol, i, len(c.ins))
-			}
-			if err := c.ins[i].Deliver(flags, body[d.Offset():]); err != nil {
-				return err
-			}
-		case msgCredit:
-			i, n := d.Uint(32), d.Uint(32)
-			if d.Err() != nil {
-				return fmt.Errorf("%w: credit message: %v", ErrProtocol, d.Err())
-			}
-			if i >= uint64(len(c.outs)) {
-				return fmt.Errorf("%w: credit for pad %d, which does not exist (there are %d)", ErrProtocol, i, len(c.outs))
-			}
-			if err := c.outs[i].credited(int64(n)); err != nil {
-				return err
-			}
-		case msgFreed:
-			if c.freed == nil {
-				return fmt.Errorf("%w: unexpected freed message", ErrProtocol)
-			}
-			for d.Len() > 0 && d.Err() == nil {
-				slot, gen := d.Uint(32), d.Uint(32)
-				if d.Err() == nil {
-					c.freed(uint32(slot), uint32(gen))
-				}
-			}
-			if d.Err() != nil {
-				return fmt.Errorf("%w: freed message: %v", ErrProtocol, d.Err())
-			}
-		default:
-			if err := control(typ, body); err != nil {
-				return err
-			}
+		err = c.handle(&d, typ, body, control)
+		d.Reset(nil) // hold no message: the reader may give its buffer back
+		if err != nil {
+			return err
 		}
 	}
+}
+
+// handle handles one message, which d reads.
+func (c *Conn) handle(d *wire.Decoder, typ byte, body []byte, control func(typ byte, body []byte) error) error {
+	switch typ {
+	case msgFrame:
+		i, flags := d.Uint(32), d.Uint(64)
+		if d.Err() != nil {
+			return fmt.Errorf("%w: frame message: %v", ErrProtocol, d.Err())
+		}
+		if i >= uint64(len(c.ins)) || c.ins[i] == nil {
+			return fmt.Errorf("%w: frame for pad %d, which does not exist (there are %d)", ErrProtocol, i, len(c.ins))
+		}
+		if err := c.ins[i].Deliver(flags, body[d.Offset():]); err != nil {
+			return err
+		}
+	case msgCredit:
+		i, n := d.Uint(32), d.Uint(32)
+		if d.Err() != nil {
+			return fmt.Errorf("%w: credit message: %v", ErrProtocol, d.Err())
+		}
+		if i >= uint64(len(c.outs)) {
+			return fmt.Errorf("%w: credit for pad %d, which does not exist (there are %d)", ErrProtocol, i, len(c.outs))
+		}
+		if err := c.outs[i].credited(int64(n)); err != nil {
+			return err
+		}
+	case msgFreed:
+		if c.freed == nil {
+			return fmt.Errorf("%w: unexpected freed message", ErrProtocol)
+		}
+		for d.Len() > 0 && d.Err() == nil {
+			slot, gen := d.Uint(32), d.Uint(32)
+			if d.Err() == nil {
+				c.freed(uint32(slot), uint32(gen))
+			}
+		}
+		if d.Err() != nil {
+			return fmt.Errorf("%w: freed message: %v", ErrProtocol, d.Err())
+		}
+	default:
+		return control(typ, body)
+	}
+	return nil
 }
 
 // send writes a control message; body, if not nil, appends its body.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"slices"
 	"sync"
 
 	"github.com/fxamacker/cbor/v2"
@@ -115,6 +114,9 @@ type reader struct {
 func newReader(r io.Reader) *reader { return &reader{r: bufio.NewReaderSize(r, 256<<10)} }
 
 func (r *reader) next() (typ byte, body []byte, err error) {
+	if cap(r.buf) > keepBuffer {
+		r.buf = nil // grown for an outsized message: give it back
+	}
 	hdr := r.hdr[:]
 	if _, err := io.ReadFull(r.r, hdr); err != nil {
 		return 0, nil, err // io.EOF only at a message boundary
@@ -130,15 +132,25 @@ func (r *reader) next() (typ byte, body []byte, err error) {
 	return hdr[4], body, err
 }
 
+// keepBuffer is the largest buffer a reader or writer keeps between
+// messages. One grown beyond it for an outsized message is given back once
+// the message is done with, so that a worker that once sent 256 MiB does
+// not cost its pipeline 256 MiB for the rest of its life.
+const keepBuffer = 4 << 20
+
 // readBody reads size bytes into the reader's buffer. The buffer grows as
-// the bytes arrive, at most doubling, so a corrupt length costs no more
-// memory than the bytes that actually follow it.
+// the bytes arrive, at most doubling and never beyond size, so a corrupt
+// length costs no more memory than the bytes that actually follow it, and
+// a message of N bytes costs about N.
 func (r *reader) readBody(size int) ([]byte, error) {
 	buf := r.buf[:0]
 	for len(buf) < size {
-		chunk := min(size-len(buf), max(cap(buf)-len(buf), 1<<20, len(buf)))
-		buf = slices.Grow(buf, chunk)
-		n, err := io.ReadFull(r.r, buf[len(buf):len(buf)+chunk])
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(size, max(2*cap(buf), 1<<20)))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := io.ReadFull(r.r, buf[len(buf):min(size, cap(buf))])
 		buf = buf[:len(buf)+n]
 		if err != nil {
 			r.buf = buf
@@ -290,6 +302,9 @@ func (w *writer) run() {
 			if _, err := w.w.Write(out); err != nil {
 				w.fail(err)
 				return
+			}
+			if cap(out) > keepBuffer {
+				out = nil // grown for an outsized batch: give it back
 			}
 			w.poke() // look again: more may have come while writing
 			continue

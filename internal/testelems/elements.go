@@ -6,6 +6,7 @@ package testelems
 //go:generate go tool sgngen generate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -344,3 +345,29 @@ func (t *Touch) Process(ctx *sgn.Context, f sgn.Frame[[]byte]) (sgn.Frame[[]byte
 // Int64Codec is the generated codec of int64 frames, for the elements that
 // tests write by hand.
 var Int64Codec = sgnCodecInt64
+
+// OneBlob sends one byte slice of Size bytes, then waits until the pipeline
+// stops: a worker that stays alive after a large message.
+//
+//sgn:element
+type OneBlob struct {
+	Out  sgn.Source[[]byte] `sgn:"out"`
+	Size int64
+}
+
+// Run sends the slice and waits.
+func (o *OneBlob) Run(ctx *sgn.Context) error {
+	b := make([]byte, o.Size)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	if err := o.Out.Send(ctx, sgn.Frame[[]byte]{Data: b}); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return context.Cause(ctx)
+}
+
+// BytesCodec is the generated codec of []byte frames, for the elements that
+// tests write by hand.
+var BytesCodec = sgnCodecBytes

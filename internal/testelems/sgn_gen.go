@@ -29,6 +29,7 @@ var (
 	_ sgn.Element = (*Floats)(nil)
 	_ sgn.Element = (*Gain)(nil)
 	_ sgn.Element = (*Head)(nil)
+	_ sgn.Element = (*OneBlob)(nil)
 	_ sgn.Element = (*Ramp)(nil)
 	_ sgn.Element = (*Readings)(nil)
 	_ sgn.Element = (*Relabel)(nil)
@@ -460,6 +461,33 @@ func (e *Head) SGNElement() sgn.Spec {
 				switch string(d.Key()) {
 				case "Limit":
 					e.Limit = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes OneBlob to package sgn.
+func (e *OneBlob) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.OneBlob",
+		Worker:    "testelems-oneblob",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-oneblob",
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecBytes)},
+		Run:       e.Run,
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Size")
+			w.Int(e.Size)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Size":
+					e.Size = d.Int(64)
 				default:
 					d.Skip()
 				}

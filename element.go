@@ -27,6 +27,11 @@ type Spec struct {
 	Sinks     []Pad  // sink pads, in declaration order
 	Sources   []Pad  // source pads, in declaration order
 
+	// Method is the element's method that Run calls: "New", "Process",
+	// "Consume" or "Run". Elements whose work is per frame (all but Run)
+	// can be restarted; see Restart.
+	Method string
+
 	// Run runs the element until it has sent EOS on every source pad (or,
 	// for a sink, received it). Generated code builds it from the element's
 	// Run, New, Process or Consume method.
@@ -175,8 +180,9 @@ func (e *PanicError) PanicStack() []byte { return e.Stack }
 
 // runElement runs an element's Start and Run where it is (in-process or in
 // its worker), turning a panic into a PanicError, and then sends EOS on any
-// source pad the element left open.
-func runElement(ctx *Context, e Element, spec *Spec) (err error) {
+// source pad the element left open. It calls running, if not nil, once
+// Start has returned.
+func runElement(ctx *Context, e Element, spec *Spec, running func()) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &PanicError{Value: v, Stack: debug.Stack()}
@@ -186,6 +192,9 @@ func runElement(ctx *Context, e Element, spec *Spec) (err error) {
 		if err := s.Start(ctx); err != nil {
 			return err
 		}
+	}
+	if running != nil {
+		running()
 	}
 	defer ctx.freeAllocs()
 	if err := spec.Run(ctx); err != nil {

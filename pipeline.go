@@ -51,6 +51,8 @@ type node struct {
 	spec     Spec
 	inWorker bool
 	queue    int // frames each link into it queues; 0: the pipeline's QueueSize
+	restart  *restartPolicy
+	status   status
 
 	// For a run.
 	conn        *runtime.Conn   // a worker's connection
@@ -174,6 +176,16 @@ func (p *Pipeline) Check() error {
 		errs = append(errs, errors.New("the pipeline has no elements"))
 	}
 	for _, n := range p.nodes {
+		if n.restart != nil {
+			switch {
+			case !n.inWorker:
+				errs = append(errs, fmt.Errorf("%s: Restart is for elements in workers; add InWorker, or drop Restart", n.name))
+			case n.runtimePolicy() == nil:
+				errs = append(errs, fmt.Errorf("%s: Restart needs an element whose work is per frame (New, Process or Consume); %s has %s, and keeps its state its own way", n.name, n.spec.Type, n.spec.Method))
+			case n.restart.max < 1 || n.restart.within <= 0:
+				errs = append(errs, fmt.Errorf("%s: Restart(%d, %v): allow at least one restart within a positive span", n.name, n.restart.max, n.restart.within))
+			}
+		}
 		for _, pad := range n.spec.Sinks {
 			from, extra := pad.(sinkPad).upstream()
 			switch {
@@ -263,22 +275,24 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			if n.inWorker {
 				err = r.runWorker(c, n, workers[n])
 			} else {
-				err = runElement(c, n.elem, &n.spec)
-			}
-			if !n.inWorker {
+				n.status.set(StateStarting, 0)
+				err = runElement(c, n.elem, &n.spec, func() { n.status.set(StateRunning, 0) })
 				for _, pad := range n.spec.Sinks {
 					pad.(sinkPad).close()
 				}
 			}
 			if err == nil {
+				n.status.set(StateDone, 0)
 				return
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			if ctx.Err() != nil && errors.Is(err, context.Cause(ctx)) {
+				n.status.set(StateStopped, 0)
 				interrupted = true // by another failure, or by the caller
 				return
 			}
+			n.status.set(StateFailed, 0)
 			err = &ElementError{Element: n.name, Err: err}
 			failures = append(failures, err)
 			cancel(err)

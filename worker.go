@@ -81,6 +81,8 @@ func (r *run) runWorker(ctx *Context, n *node, path string) error {
 		Budget:      n.budget,
 		Segments:    r.segmentList,
 		StopTimeout: r.p.stopTimeout,
+		Restart:     n.runtimePolicy(),
+		OnState:     n.status.set,
 	}
 	r.p.addWorker(w)
 	return w.Run(ctx)
@@ -146,7 +148,7 @@ func bindWorker(e Element, j *runtime.Job) (*runtime.Binding, error) {
 	}
 	b.Run = func(ctx context.Context) error {
 		c := &Context{Context: ctx, element: h.Element, inWorker: true, eos: eos, segments: segments, pool: j.Pool, budget: j.Budget}
-		err := runElement(c, e, &spec)
+		err := runElement(c, e, &spec, nil)
 		for _, pad := range spec.Sinks {
 			pad.(sinkPad).close()
 		}

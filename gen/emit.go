@@ -203,7 +203,7 @@ func (g *emitter) spec(f *jen.File, e *element) {
 	case "Consume":
 		run = runFunc(ctx, "RunSink", jen.Op("&").Id("e").Dot(e.sinks[0].field), jen.Id("e").Dot("Consume"))
 	}
-	items = append(items, jen.Id("Run").Op(":").Add(run))
+	items = append(items, jen.Id("Method").Op(":").Lit(e.run), jen.Id("Run").Op(":").Add(run))
 	if len(e.config) > 0 { // without configuration, sgn sends none
 		items = append(items,
 			jen.Id("EncodeConfig").Op(":").Func().Params(encoderParam()).Block(g.encodeMap(e.config, "e.")...),

@@ -26,16 +26,20 @@ type Conn struct {
 	owed  []owed // per in pad: frames consumed, not yet credited back
 
 	r *reader
-	w *writer
+	w atomic.Pointer[writer] // replaced when a restarted worker gets new pipes
 
 	// Main process only: the slot accounts, how many references to each
 	// slot this Conn's worker holds through frames it was sent, and the
 	// budget of the worker's element.
+	pool   *Pool
 	ledger *Ledger
 	held   []int32 // under ledger.mu
 	budget *Budget
 
-	freed func(slot, gen uint32) // worker only: a slot of its budget is free again
+	freed  func(slot, gen uint32) // worker only: a slot of its budget is free again
+	prompt bool                   // worker only: credit every frame at once (see Hello.Prompt)
+
+	finishOnCredit bool // main process, with RedeliverUnconsumed: a credited frame is done with
 }
 
 // owed counts the frames an in pad's consumer has released since the last
@@ -51,7 +55,8 @@ type owed struct {
 func NewConn(outs, ins []int) *Conn {
 	// The writer exists from the start, so that frames can be queued for
 	// a worker that is not running yet; start gives it the pipe.
-	c := &Conn{ins: make([]In, len(ins)), owed: make([]owed, len(ins)), w: newWriter(nil)}
+	c := &Conn{ins: make([]In, len(ins)), owed: make([]owed, len(ins))}
+	c.w.Store(newWriter(nil))
 	for i, w := range outs {
 		c.outs = append(c.outs, &Out{c: c, pad: i, window: max(1, w), more: make(chan struct{}, 1)})
 	}
@@ -67,7 +72,7 @@ func NewConn(outs, ins []int) *Conn {
 // called before any frame is sent on c.
 func (c *Conn) Account(pool *Pool, budget *Budget) {
 	if pool != nil {
-		c.ledger = pool.ledger
+		c.pool, c.ledger = pool, pool.ledger
 	}
 	c.budget = budget
 }
@@ -93,14 +98,19 @@ func (c *Conn) Windows() (outs, ins []int) {
 // starts its writer. Each Out gets a full window of credits: until then,
 // Send waits.
 func (c *Conn) start(r *reader, w io.Writer) {
-	c.r, c.w.w = r, w
-	go c.w.run()
-	c.w.poke() // for what was queued before
+	c.r = r
+	wr := c.w.Load()
+	wr.w = w
+	go wr.run()
+	wr.poke() // for what was queued before
 	for _, o := range c.outs {
 		o.credits.Store(int64(o.window))
 		o.wake()
 	}
 }
+
+// writer returns the writer of the current pipe.
+func (c *Conn) writer() *writer { return c.w.Load() }
 
 // An In is a pad whose frames arrive over a Conn. Deliver is called, in
 // order, for each frame; body is only valid during the call, and Deliver
@@ -126,19 +136,25 @@ func (c *Conn) Consumed(i, n int, urgent bool) {
 	o := &c.owed[i]
 	o.mu.Lock()
 	o.n += n
-	if o.n < max(1, c.inWin[i]/2) && !urgent {
+	if o.n < max(1, c.inWin[i]/2) && !urgent && !c.prompt {
 		o.mu.Unlock()
 		return
 	}
 	n, o.n = o.n, 0
 	o.mu.Unlock()
-	b, err := c.w.begin(msgCredit, false)
+	w := c.writer()
+	b, err := w.begin(msgCredit, false)
 	if err != nil {
 		return // the connection is going away; nobody waits for credits
 	}
 	b = wire.AppendUint(b, uint64(i))
 	b = wire.AppendUint(b, uint64(n))
-	c.w.end(b)
+	w.end(b)
+	if c.prompt {
+		// The main process must know before the element goes on: if the
+		// worker dies now, this frame is not given to its successor.
+		w.flush()
+	}
 }
 
 // serve handles the messages that arrive until the other end closes its
@@ -208,7 +224,7 @@ func (c *Conn) handle(d *wire.Decoder, typ byte, body []byte, control func(typ b
 }
 
 // send writes a control message; body, if not nil, appends its body.
-func (c *Conn) send(typ byte, body func([]byte) []byte) error { return c.w.send(typ, body) }
+func (c *Conn) send(typ byte, body func([]byte) []byte) error { return c.writer().send(typ, body) }
 
 // An Out is a pad whose frames this side sends over a Conn.
 type Out struct {
@@ -230,6 +246,25 @@ type Out struct {
 	// lock in the main process.
 	sent, done int64
 	holds      []hold
+
+	inFlight atomic.Int64 // frames sent and not credited back
+
+	// With retain set (a worker that may be restarted), the frames sent
+	// are kept until the worker is done with them, to be sent again to
+	// its successor. mu orders keeping and writing a frame against a
+	// restart.
+	retain bool
+	mu     sync.Mutex
+	kept   []kept
+}
+
+// A kept frame is one sent to a worker that may have to be sent again. Its
+// slices travel in the message (see wire.Inline): the worker may have
+// changed its slots in place before it died, and its successor must be
+// given the frame as it was.
+type kept struct {
+	flags uint64
+	body  []byte
 }
 
 // A hold is a frame sent with slots that the receiver has not credited
@@ -281,16 +316,44 @@ func (o *Out) write(flags uint64, body []byte, slots []wire.Slot, wait bool) err
 	if len(slots) > 0 {
 		flags |= FlagSlots
 	}
+	if o.retain {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		k := kept{flags: flags &^ FlagSlots, body: slices.Clone(body)}
+		if len(slots) > 0 {
+			var err error
+			if k.body, err = wire.Inline(body, o.c.pool.Resolve); err != nil {
+				return err
+			}
+		}
+		o.kept = append(o.kept, k)
+	}
+	return o.put(o.c.writer(), flags, body, slots, wait)
+}
+
+// put appends a frame message to w, and accounts for it.
+func (o *Out) put(w *writer, flags uint64, body []byte, slots []wire.Slot, wait bool) error {
 	if l := o.c.ledger; l != nil {
 		l.sent(o, slots)
 	}
-	b, err := o.c.w.begin(msgFrame, wait)
+	o.inFlight.Add(1)
+	b, err := w.begin(msgFrame, wait)
 	if err != nil {
-		return nil // the pipe is closed: the process is gone or going
+		return nil // the pipe is closed: the process is gone or going, and its supervisor says why
 	}
 	b = wire.AppendUint(b, uint64(o.pad))
 	b = wire.AppendUint(b, flags)
-	return o.c.w.end(append(b, body...))
+	return w.end(append(b, body...))
+}
+
+// finish records that the receiver is done with its oldest n kept frames:
+// a restarted worker will not be given them again.
+func (o *Out) finish(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n = min(n, len(o.kept))
+	clear(o.kept[:n])
+	o.kept = o.kept[n:]
 }
 
 // take takes a credit if one is left.
@@ -309,6 +372,10 @@ func (o *Out) take() bool {
 func (o *Out) credited(n int64) error {
 	if l := o.c.ledger; l != nil {
 		l.credited(o, n)
+	}
+	o.inFlight.Add(-n)
+	if o.retain && o.c.finishOnCredit {
+		o.finish(int(n))
 	}
 	if o.relay != nil {
 		o.relay.consumed(o.dest, n)
@@ -335,6 +402,7 @@ func (o *Out) Close() {
 	if o.closed.Swap(true) {
 		return
 	}
+	o.finish(len(o.kept))
 	if l := o.c.ledger; l != nil {
 		l.drop(o)
 	}
@@ -342,4 +410,84 @@ func (o *Out) Close() {
 		o.relay.finish(o.dest)
 	}
 	o.wake()
+}
+
+// pause readies c for a new process after its worker died, when it will be
+// restarted: frames its Outs send meanwhile are kept, not written, Send
+// waits, and the frames that were in flight are accounted for. Those the
+// worker was done with, though it had not credited them back yet, are
+// credited now; the kept ones are sent again by restart.
+func (c *Conn) pause() {
+	c.w.Store(closedWriter())
+	for _, o := range c.outs {
+		o.mu.Lock()
+		o.credits.Store(0)
+		done := o.inFlight.Load() - int64(len(o.kept))
+		o.inFlight.Store(0)
+		if l := o.c.ledger; l != nil {
+			l.drop(o)
+		}
+		o.mu.Unlock()
+		if o.relay != nil && done > 0 {
+			o.relay.consumed(o.dest, done)
+		}
+	}
+}
+
+// restart connects c to a restarted worker's pipes: hello first, then
+// every kept frame, in order, then whatever comes. Each Out may send a
+// window of frames, less the kept ones. The worker's source pads may send
+// their windows less what their links still hold of its predecessor's
+// frames (with skip, whose repeats the relays drop): the hello says so.
+func (c *Conn) restart(r *reader, w io.Writer, hello Hello, skip bool) {
+	var relays []*Relay
+	hello.SourceCredits = slices.Clone(hello.SourceWindows)
+	for i, in := range c.ins {
+		if rl, ok := in.(*Relay); ok {
+			// Held until the new writer is in place, so that no credit
+			// goes to the old one, and none is counted twice.
+			rl.mu.Lock()
+			relays = append(relays, rl)
+			hello.SourceCredits[i] = rl.restartCredits(hello.SourceWindows[i], skip)
+		}
+	}
+	defer func() {
+		for _, rl := range relays {
+			rl.mu.Unlock()
+		}
+	}()
+	for _, o := range c.outs {
+		o.mu.Lock()
+	}
+	nw := newWriter(w)
+	nw.prepend(msgHello, marshal(hello))
+	for _, o := range c.outs {
+		// Forget what was written to no one while the worker was down: it
+		// is all kept.
+		o.inFlight.Store(0)
+		if l := o.c.ledger; l != nil {
+			l.drop(o)
+		}
+		for _, k := range o.kept {
+			o.put(nw, k.flags, k.body, nil, false)
+		}
+	}
+	c.r = r
+	c.w.Store(nw)
+	for _, o := range c.outs {
+		o.credits.Store(int64(o.window - len(o.kept)))
+		o.mu.Unlock()
+		o.wake()
+	}
+	go nw.run()
+	nw.poke()
+}
+
+// closedWriter returns a writer that refuses everything: a pipe to a
+// process that is gone.
+func closedWriter() *writer {
+	w := newWriter(nil)
+	w.err = errClosed
+	close(w.done)
+	return w
 }

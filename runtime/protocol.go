@@ -60,7 +60,15 @@ type Hello struct {
 	// queues that many, the one its element works on included.
 	SinkWindows   []int `cbor:"sinkWindows"`
 	SourceWindows []int `cbor:"sourceWindows"`
-	EOS           bool  `cbor:"eos"` // EOS was requested before the worker started
+	// SourceCredits, if set, is the frames each source pad may send at
+	// first, less than its window when the links still hold frames from
+	// the worker this one replaces.
+	SourceCredits []int `cbor:"sourceCredits,omitempty"`
+	// Prompt asks the worker to credit each frame back as soon as its
+	// element is done with it, rather than in batches: the main process
+	// then knows what a restarted worker must be given again.
+	Prompt bool `cbor:"prompt,omitempty"`
+	EOS    bool `cbor:"eos"` // EOS was requested before the worker started
 
 	Pool     *PoolHello     `cbor:"pool,omitempty"`     // the slot pool, if the pipeline has one
 	Segments []SegmentHello `cbor:"segments,omitempty"` // the pipeline's shared segments
@@ -178,6 +186,10 @@ type writer struct {
 	err     error // sticky: the first write error, or errClosed
 	closing bool
 
+	// Bytes handed to the writer, and written, since it began: flush
+	// waits for the second to catch up with the first.
+	queued, written int64
+
 	wake chan struct{} // capacity 1: there is something to write or close
 	done chan struct{} // closed when run returns
 }
@@ -238,6 +250,7 @@ func (w *writer) end(b []byte) error {
 	if w.start >= 0 {
 		b, err = w.seal(b)
 	}
+	w.queued += int64(len(b) - w.first)
 	w.buf = b
 	first := w.first
 	w.mu.Unlock()
@@ -270,6 +283,16 @@ func (w *writer) send(typ byte, body func([]byte) []byte) error {
 	return w.end(b)
 }
 
+// flush waits until everything handed to the writer so far is written, or
+// the writer has failed.
+func (w *writer) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for target := w.queued; w.written < target && w.err == nil; {
+		w.room.Wait()
+	}
+}
+
 // prepend puts a whole message before everything queued: the first
 // message of a connection whose frames were queued before it started.
 func (w *writer) prepend(typ byte, body func([]byte) []byte) {
@@ -278,6 +301,7 @@ func (w *writer) prepend(typ byte, body func([]byte) []byte) {
 	msg := body(append(make([]byte, 0, 64), 0, 0, 0, 0, typ))
 	binary.LittleEndian.PutUint32(msg, uint32(len(msg)-4))
 	w.buf = append(msg, w.buf...)
+	w.queued += int64(len(msg))
 }
 
 func (w *writer) poke() {
@@ -303,6 +327,10 @@ func (w *writer) run() {
 				w.fail(err)
 				return
 			}
+			w.mu.Lock()
+			w.written += int64(len(out))
+			w.room.Broadcast()
+			w.mu.Unlock()
 			if cap(out) > keepBuffer {
 				out = nil // grown for an outsized batch: give it back
 			}

@@ -211,7 +211,7 @@ func TestBrokenMessagesAreNamed(t *testing.T) {
 			c := NewConn([]int{4}, []int{4})
 			c.SetIn(0, discard{})
 			c.start(newReader(bytes.NewReader(tc.in)), io.Discard)
-			defer c.w.close()
+			defer c.writer().close()
 			err := c.serve(func(typ byte, body []byte) error {
 				return fmt.Errorf("%w: unexpected %s message", ErrProtocol, msgName(typ))
 			})

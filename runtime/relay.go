@@ -28,6 +28,12 @@ type Relay struct {
 	finished []bool
 	received int64 // frames the worker sent
 	returned int64 // frames credited back to the worker
+
+	// For a worker that is restarted (see RestartPolicy): answered is the
+	// Out whose kept frames each frame of this relay answers; skip is how
+	// many of its next frames repeat what a predecessor sent.
+	answered *Out
+	skip     int64
 }
 
 // A Local takes a relay's frames for the sink pads of the main process:
@@ -72,6 +78,9 @@ func (r *Relay) SetLocal(local Local) { r.local = local }
 
 // Deliver passes one frame on (In).
 func (r *Relay) Deliver(flags uint64, body []byte) error {
+	if r.skip > 0 {
+		return r.skipOne(flags, body)
+	}
 	var slots []wire.Slot
 	var held []uint32
 	if flags&FlagSlots != 0 {
@@ -91,6 +100,9 @@ func (r *Relay) Deliver(flags uint64, body []byte) error {
 		if err := r.local(flags, body, held); err != nil {
 			return err
 		}
+	}
+	if r.answered != nil {
+		r.answered.finish(1) // only now: a frame that could not be passed on is not an answer
 	}
 	r.consumed(-1, 0)
 	return nil
@@ -118,8 +130,10 @@ func (r *Relay) consumed(k int, n int64) {
 		return
 	}
 	r.returned = low
-	r.mu.Unlock()
+	// Under the lock, so that restartCredits sees every credit either given
+	// or owed.
 	r.src.Consumed(r.pad, int(give), false)
+	r.mu.Unlock()
 }
 
 // finish records that destination k will consume nothing more: it counts
@@ -129,4 +143,40 @@ func (r *Relay) finish(k int) {
 	r.finished[k] = true
 	r.mu.Unlock()
 	r.consumed(k, 0)
+}
+
+// restartCredits returns the credits a restarted worker starts with on
+// the relay's pad: its window, less what the links still hold of its
+// predecessor's frames. Credits owed to the predecessor are forgotten:
+// they are in this count. With skip, the relay drops as many of the
+// worker's first frames as it has passed on so far: a restarted source
+// repeats them. r.mu is held.
+func (r *Relay) restartCredits(window int, skip bool) int {
+	o := &r.src.owed[r.pad]
+	o.mu.Lock()
+	o.n = 0
+	o.mu.Unlock()
+	if skip {
+		r.skip = r.received
+	}
+	return window - int(r.received-r.returned)
+}
+
+// skipOne drops a repeated frame: its slots are checked and released, and
+// its credit goes straight back to the worker.
+func (r *Relay) skipOne(flags uint64, body []byte) error {
+	r.skip--
+	if flags&FlagSlots != 0 {
+		var slots []wire.Slot
+		if err := wire.WalkSlots(body, func(s wire.Slot) error { slots = append(slots, s); return nil }); err != nil {
+			return err
+		}
+		held, err := r.src.ledger.accept(r.src, r.src.budget, slots)
+		if err != nil {
+			return err
+		}
+		r.src.ledger.release(held)
+	}
+	r.src.Consumed(r.pad, 1, flags&FlagSlots != 0)
+	return nil
 }

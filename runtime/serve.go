@@ -88,8 +88,14 @@ func serve(in io.Reader, out io.Writer, setup func(*Job) (*Binding, error)) (int
 			len(hello.Sources), len(hello.Sinks), len(hello.SourceWindows), len(hello.SinkWindows))
 	}
 	c := NewConn(hello.SourceWindows, hello.SinkWindows)
+	c.prompt = hello.Prompt
 	c.start(r, out)
-	w := c.w
+	for i, n := range hello.SourceCredits {
+		if i < len(c.outs) {
+			c.outs[i].credits.Store(int64(n))
+		}
+	}
+	w := c.writer()
 	defer w.close()
 	refuse := func(err error) (int, error) {
 		w.send(msgError, marshal(ErrorReport{Message: err.Error()}))

@@ -57,15 +57,84 @@ type Worker struct {
 	// means DefaultHandshakeTimeout.
 	HandshakeTimeout time.Duration
 
-	// Started, if not nil, is called with the worker's process ID once it
-	// has answered the handshake.
-	Started func(pid int)
+	// Restart, if not nil, starts the worker again when it fails, within
+	// the policy's limits, instead of ending Run.
+	Restart *RestartPolicy
+
+	// OnState, if not nil, is told each time the worker's state changes,
+	// with its process ID (0 before the process starts).
+	OnState func(state State, pid int)
 
 	mu      sync.Mutex
 	session *session // while Run runs, after the hello
 	eos     bool     // RequestEOS was called
 	killed  bool     // Kill was called: stop by killing, without waiting
 }
+
+// A State is what a worker is doing, as OnState reports it.
+type State int
+
+const (
+	StatePending    State = iota // not started yet
+	StateStarting                // its process is starting, and has not answered the hello yet
+	StateRunning                 // its element runs
+	StateRestarting              // it failed, and is to be started again
+	StateDone                    // its element finished, and the process exited cleanly
+	StateFailed                  // it failed for good
+	StateStopped                 // it was stopped before it finished
+)
+
+func (s State) String() string {
+	switch s {
+	case StatePending:
+		return "pending"
+	case StateStarting:
+		return "starting"
+	case StateRunning:
+		return "running"
+	case StateRestarting:
+		return "restarting"
+	case StateDone:
+		return "done"
+	case StateFailed:
+		return "failed"
+	case StateStopped:
+		return "stopped"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// A RestartPolicy says when a failed worker is started again: at most Max
+// times within any span of Within, after a pause that starts at 10 ms and
+// doubles with each restart in that span, up to a second. Beyond that, the
+// worker fails for good.
+//
+// A restarted worker is given again what its predecessor had not finished,
+// as Redeliver says, so that its element's stream goes on.
+type RestartPolicy struct {
+	Max       int
+	Within    time.Duration
+	Redeliver Redeliver
+}
+
+// Redeliver says which frames a restarted worker is given again.
+type Redeliver int
+
+const (
+	// RedeliverUnanswered is for an element that sends one frame on its
+	// only source pad for each frame of its only sink pad (Process): the
+	// frames whose answer had not reached the main process are sent
+	// again.
+	RedeliverUnanswered Redeliver = iota + 1
+	// RedeliverUnconsumed is for a sink (Consume): the frames it had not
+	// said it was done with are sent again; it says so for each at once.
+	RedeliverUnconsumed
+	// SkipRepeated is for a source (New), which starts its stream over:
+	// as many of its frames as its predecessors sent are dropped, so that
+	// a source that sends the same frames from the same configuration goes
+	// on where it broke.
+	SkipRepeated
+)
 
 // A WorkerError reports a worker that failed: its element returned an error
 // or panicked, or the process ended before its work was done. Its message
@@ -78,6 +147,8 @@ type WorkerError struct {
 	PID      int      // the worker's process ID
 	Exit     string   // how the process ended, as os.ProcessState says it
 	Stderr   []string // the last lines the worker wrote to stderr
+	Started  bool     // the element had started: the binary and the handshake were sound
+	Restarts int      // how often it had been restarted before this failure
 }
 
 func (e *WorkerError) Error() string {
@@ -94,6 +165,9 @@ func (e *WorkerError) Error() string {
 	if e.Exit != "" {
 		fmt.Fprintf(&b, ", %s", e.Exit)
 	}
+	if e.Restarts > 0 {
+		fmt.Fprintf(&b, ", after %d restart%s", e.Restarts, map[bool]string{true: "s"}[e.Restarts > 1])
+	}
 	b.WriteString(")")
 	if !e.Reported && len(e.Stderr) > 0 {
 		b.WriteString("; last lines of its stderr:")
@@ -107,19 +181,138 @@ func (e *WorkerError) Error() string {
 
 // Run starts the worker, streams frames until it is done, and waits for it
 // to exit. It returns nil once the worker has reported that its element
-// finished and has exited cleanly. If ctx is cancelled, Run tells the worker
-// to stop, kills it after StopTimeout, and returns the context's cause.
-// Run never returns before the process has been waited for.
+// finished and has exited cleanly. If the worker fails and Restart allows,
+// it is started again; otherwise Run returns a *WorkerError. If ctx is
+// cancelled, Run tells the worker to stop, kills it after StopTimeout, and
+// returns the context's cause. Run never returns before the process has
+// been waited for.
 func (w *Worker) Run(ctx context.Context) error {
+	c := w.Conn
+	if c == nil {
+		c = NewConn(ones(len(w.Hello.Sinks)), ones(len(w.Hello.Sources)))
+		c.Account(w.Pool, w.Budget)
+		w.Conn = c
+	}
+	w.prepareRestarts(c)
+	var restarts []time.Time // within the policy's span
+	for n := 0; ; n++ {
+		err, cancelled := w.runOnce(ctx, c, n)
+		var we *WorkerError
+		switch {
+		case cancelled:
+			w.closeConn(c)
+			w.state(StateStopped, 0)
+			return err
+		case err == nil:
+			w.closeConn(c)
+			w.state(StateDone, 0)
+			return nil
+		case errors.As(err, &we):
+			we.Restarts = n
+		}
+		pause, ok := w.mayRestart(we, &restarts)
+		if !ok {
+			w.closeConn(c)
+			w.state(StateFailed, 0)
+			return err
+		}
+		w.state(StateRestarting, 0)
+		c.pause()
+		if w.Budget != nil {
+			w.Budget.revoke()
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			w.closeConn(c)
+			w.state(StateStopped, 0)
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// prepareRestarts makes c keep what a restarted worker would be given
+// again, if the worker has a restart policy.
+func (w *Worker) prepareRestarts(c *Conn) {
+	if w.Restart == nil {
+		return
+	}
+	for _, o := range c.outs {
+		o.retain = w.Restart.Redeliver == RedeliverUnanswered || w.Restart.Redeliver == RedeliverUnconsumed
+	}
+	switch w.Restart.Redeliver {
+	case RedeliverUnanswered:
+		if len(c.outs) > 0 && len(c.ins) > 0 {
+			if r, ok := c.ins[0].(*Relay); ok {
+				r.answered = c.outs[0]
+			}
+		}
+	case RedeliverUnconsumed:
+		c.finishOnCredit = true
+	}
+}
+
+// mayRestart tells whether a failed worker is to be started again under
+// the policy, and after what pause. restarts holds the times of the
+// restarts within the policy's span, to which it adds this one.
+func (w *Worker) mayRestart(we *WorkerError, restarts *[]time.Time) (time.Duration, bool) {
+	p := w.Restart
+	if p == nil || we == nil || !we.Started || p.Max <= 0 {
+		return 0, false // a binary that cannot start will not do better the second time
+	}
+	w.mu.Lock()
+	killed := w.killed
+	w.mu.Unlock()
+	if killed {
+		return 0, false
+	}
+	now := time.Now()
+	recent := (*restarts)[:0]
+	for _, t := range *restarts {
+		if now.Sub(t) < p.Within {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= p.Max {
+		*restarts = recent
+		return 0, false
+	}
+	*restarts = append(recent, now)
+	return min(time.Second, 10*time.Millisecond<<len(recent)), true
+}
+
+// closeConn drops what c's Outs still hold or will send: the worker takes
+// no more frames. Its budget's slots wait for a worker to grant them to.
+func (w *Worker) closeConn(c *Conn) {
+	for _, o := range c.outs {
+		o.Close()
+	}
+	if w.Budget != nil {
+		w.Budget.revoke()
+	}
+}
+
+func (w *Worker) state(s State, pid int) {
+	if w.OnState != nil {
+		w.OnState(s, pid)
+	}
+}
+
+// runOnce runs one process of the worker, the nth, until it ends. It
+// returns what became of it, and whether it was stopped (cancelled).
+func (w *Worker) runOnce(ctx context.Context, c *Conn, n int) (err error, cancelled bool) {
+	w.state(StateStarting, 0)
 	toWorker, parentW, err := pipe()
 	if err != nil {
-		return err
+		return err, false
 	}
 	parentR, fromWorker, err := pipe()
 	if err != nil {
 		toWorker.Close()
 		parentW.Close()
-		return err
+		return err, false
 	}
 	hello := w.Hello
 	hello.Version, hello.Element = ProtocolVersion, w.Element
@@ -148,8 +341,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		parentR.Close()
 		parentW.Close()
-		return fmt.Errorf("start worker: %w", err)
+		return fmt.Errorf("start worker: %w", err), false
 	}
+	w.state(StateStarting, cmd.Process.Pid)
 
 	exited := make(chan struct{})
 	go func() {
@@ -157,30 +351,29 @@ func (w *Worker) Run(ctx context.Context) error {
 		close(exited)
 	}()
 
-	c := w.Conn
-	if c == nil {
-		c = NewConn(ones(len(hello.Sinks)), ones(len(hello.Sources)))
-		c.Account(w.Pool, w.Budget)
-		w.Conn = c
-	}
 	hello.SinkWindows, hello.SourceWindows = c.Windows()
+	hello.Prompt = c.finishOnCredit
 	if hello.Pool != nil && w.Budget != nil {
 		hello.Pool.Budget = len(w.Budget.own)
 		hello.Pool.Free = w.Budget.grant(c)
 	}
 	s := &session{Worker: w, conn: c, pid: cmd.Process.Pid, proc: cmd.Process, greeted: make(chan struct{})}
-	s.greet(s, hello)
-	c.start(newReader(parentR), parentW)
-	cancelled := s.run(ctx, exited, cmd.Process)
+	if n == 0 {
+		s.greet(s, hello, func(h Hello) { c.writer().prepend(msgHello, marshal(h)) })
+		c.start(newReader(parentR), parentW)
+	} else {
+		skip := w.Restart.Redeliver == SkipRepeated
+		s.greet(s, hello, func(h Hello) { c.restart(newReader(parentR), parentW, h, skip) })
+	}
+	cancelledErr := s.run(ctx, exited, cmd.Process)
 	w.withdraw()
-	s.finished() // whatever it did not take is dropped, and its slots released
 	parentW.Close()
 	parentR.Close()
 	<-exited
-	if cancelled != nil {
-		return cancelled
+	if cancelledErr != nil {
+		return cancelledErr, true
 	}
-	return s.verdict(cmd.ProcessState, tail)
+	return s.verdict(cmd.ProcessState, tail), false
 }
 
 // RequestEOS asks the worker's element to end its streams, as the pipeline
@@ -206,13 +399,14 @@ func (w *Worker) Kill() {
 	}
 }
 
-// greet sends s's hello, carrying an EOS request made before it, and makes
-// s the session that later requests go to.
-func (w *Worker) greet(s *session, hello Hello) {
+// greet has send send s's hello, carrying an EOS request made before it,
+// first of all messages (frames may be queued already), and makes s the
+// session that later requests go to.
+func (w *Worker) greet(s *session, hello Hello, send func(Hello)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	hello.EOS = w.eos
-	s.conn.w.prepend(msgHello, marshal(hello)) // frames may be queued already; the hello goes first
+	send(hello)
 	w.session = s
 	if w.killed {
 		s.proc.Kill()
@@ -229,7 +423,7 @@ func (w *Worker) withdraw() {
 // verdict judges a worker that ran to its end (it was not stopped): what it
 // reported, how it exited, and what its pipe carried.
 func (s *session) verdict(ps *os.ProcessState, tail *tail) error {
-	we := &WorkerError{PID: s.pid, Exit: ps.String(), Stderr: tail.lines()}
+	we := &WorkerError{PID: s.pid, Exit: ps.String(), Stderr: tail.lines(), Started: s.started()}
 	switch {
 	case s.report != nil:
 		we.Message, we.Reported, we.Panic, we.Stack = s.report.Message, true, s.report.Panic, s.report.Stack
@@ -271,7 +465,7 @@ type session struct {
 // cause if ctx was cancelled; everything else that can go wrong is left in
 // s for verdict.
 func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Process) error {
-	defer s.conn.w.close()
+	defer s.conn.writer().close()
 
 	readDone := make(chan error, 1)
 	go func() { readDone <- s.read() }()
@@ -345,9 +539,7 @@ func (s *session) read() error {
 			s.Path, ready.Version, ProtocolVersion)
 	}
 	close(s.greeted)
-	if s.Started != nil {
-		s.Started(ready.PID)
-	}
+	s.state(StateRunning, ready.PID)
 	return c.serve(func(typ byte, body []byte) error {
 		switch typ {
 		case msgDone:
@@ -368,13 +560,10 @@ func (s *session) read() error {
 
 // finished records that the worker's element takes no more frames: frames
 // sent to it from now on are dropped, and the slots of those in flight are
-// released. Its budget's slots wait for a worker to grant them to.
+// released.
 func (s *session) finished() {
 	for _, o := range s.conn.outs {
 		o.Close()
-	}
-	if s.Budget != nil {
-		s.Budget.revoke()
 	}
 }
 
@@ -419,4 +608,14 @@ func or(w io.Writer, def *os.File) io.Writer {
 		return w
 	}
 	return def
+}
+
+// started reports whether the worker answered the hello with ready.
+func (s *session) started() bool {
+	select {
+	case <-s.greeted:
+		return true
+	default:
+		return false
+	}
 }

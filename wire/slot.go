@@ -195,6 +195,11 @@ func typedSlice[T any](d *Decoder, p []byte, inSlot bool) []T {
 // WalkSlots calls fn for every slot descriptor in b, a sequence of CBOR
 // items, at any depth. It stops at the first error, fn's or b's.
 func WalkSlots(b []byte, fn func(Slot) error) error {
+	return walkSlots(b, func(s Slot, _, _ int) error { return fn(s) })
+}
+
+// walkSlots is WalkSlots, telling fn where each descriptor is in b.
+func walkSlots(b []byte, fn func(s Slot, start, end int) error) error {
 	d := Decoder{buf: b}
 	for d.Len() > 0 && d.err == nil {
 		d.walk(0, fn)
@@ -202,8 +207,32 @@ func WalkSlots(b []byte, fn func(Slot) error) error {
 	return d.err
 }
 
+// Inline returns a copy of b, a sequence of CBOR items, in which every slot
+// descriptor is replaced by a byte string of its payload, which payload
+// returns: the same values, travelling in the message. A typed array that
+// held a descriptor holds the byte string.
+func Inline(b []byte, payload func(Slot) ([]byte, error)) ([]byte, error) {
+	var out []byte
+	last := 0
+	err := walkSlots(b, func(s Slot, start, end int) error {
+		p, err := payload(s)
+		if err != nil {
+			return err
+		}
+		out = append(out, b[last:start]...)
+		out = appendHead(out, majorBytes, uint64(len(p)))
+		out = append(out, p...)
+		last = end
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return append(out, b[last:]...), nil
+}
+
 // walk reads one item, calling fn for the slot descriptors in it.
-func (d *Decoder) walk(depth int, fn func(Slot) error) {
+func (d *Decoder) walk(depth int, fn func(s Slot, start, end int) error) {
 	if depth > maxDepth {
 		d.Fail("items nested more than %d deep", maxDepth)
 		return
@@ -222,7 +251,7 @@ func (d *Decoder) walk(depth int, fn func(Slot) error) {
 			return
 		}
 		if s, ok := d.slotFields(start); ok {
-			if err := fn(s); err != nil {
+			if err := fn(s, start, d.off); err != nil {
 				d.failAt(start, "%v", err)
 			}
 		}

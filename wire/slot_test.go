@@ -335,3 +335,38 @@ func FuzzSlots(f *testing.F) {
 		})
 	})
 }
+
+// Inline turns a body with slots into one that carries the same values in
+// the message.
+func TestInlineReplacesDescriptorsWithTheirPayloads(t *testing.T) {
+	p := newPool(4, 256, 8)
+	floats := []float64{1.5, -2, 3, 4}
+	e := wire.NewEncoder(nil, p)
+	e.MapHeader(2)
+	e.Text("f")
+	wire.EncodeFloat64s(e, floats)
+	e.Text("b")
+	e.Bytes([]byte("some bytes here"))
+	if len(p.placed) != 2 {
+		t.Fatalf("placed %d slices", len(p.placed))
+	}
+	inline, err := wire.Inline(e.Buf(), p.Resolve)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wire.WalkSlots(inline, func(wire.Slot) error { return errors.New("a slot is left") }) != nil {
+		t.Fatal("Inline left a descriptor")
+	}
+	clear(p.mem) // the values must not come from the pool any more
+	d := wire.NewDecoder(inline)
+	n, _ := d.MapLen()
+	if n != 2 || d.Text() != "f" {
+		t.Fatalf("bad map")
+	}
+	if got := wire.Float64s[float64](d); !cmp.Equal(got, floats) {
+		t.Errorf("floats %v, want %v", got, floats)
+	}
+	if d.Text(); string(d.Bytes()) != "some bytes here" || d.Err() != nil {
+		t.Errorf("bytes, %v", d.Err())
+	}
+}

@@ -61,10 +61,14 @@ type Affine struct {
 	Add   float64
 	Copy  bool
 	Alloc bool
+	Crash Crash
 }
 
 // Process maps one frame.
 func (a *Affine) Process(ctx *sgn.Context, f sgn.Frame[[]float64]) (sgn.Frame[[]float64], error) {
+	if err := a.Crash.tick("affine"); err != nil {
+		return f, err
+	}
 	out := f.Data
 	switch {
 	case a.Copy:

@@ -19,9 +19,10 @@ import (
 //
 //sgn:element
 type Count struct {
-	Out  sgn.Source[int64] `sgn:"out"`
-	From int64
-	To   int64
+	Out   sgn.Source[int64] `sgn:"out"`
+	From  int64
+	To    int64
+	Crash Crash
 
 	next    int64
 	started bool
@@ -29,6 +30,9 @@ type Count struct {
 
 // New returns the next number.
 func (c *Count) New(ctx *sgn.Context) (sgn.Frame[int64], error) {
+	if err := c.Crash.tick("count"); err != nil {
+		return sgn.Frame[int64]{}, err
+	}
 	if !c.started {
 		c.next, c.started = c.From, true
 	}
@@ -48,10 +52,14 @@ type Scale struct {
 	FailAt  int64
 	PanicAt int64
 	ExitAt  int64
+	Crash   Crash
 }
 
 // Process scales one frame.
 func (s *Scale) Process(ctx *sgn.Context, f sgn.Frame[int64]) (sgn.Frame[int64], error) {
+	if err := s.Crash.tick("scale"); err != nil {
+		return f, err
+	}
 	switch f.Data {
 	case 0:
 	case s.FailAt:
@@ -72,8 +80,9 @@ func (s *Scale) Process(ctx *sgn.Context, f sgn.Frame[int64]) (sgn.Frame[int64],
 //
 //sgn:element
 type Collect struct {
-	In   sgn.Sink[int64] `sgn:"in"`
-	File string
+	In    sgn.Sink[int64] `sgn:"in"`
+	File  string
+	Crash Crash
 
 	got []int64
 	eos bool
@@ -103,6 +112,9 @@ func (c *Collect) Consume(ctx *sgn.Context, f sgn.Frame[int64]) error {
 		if c.out != nil {
 			fmt.Fprintf(c.out, "%d %d\n", os.Getpid(), f.Data)
 		}
+	}
+	if err := c.Crash.tick("collect"); err != nil {
+		return err
 	}
 	if f.EOS {
 		c.eos = true

@@ -53,11 +53,12 @@ func (e *Affine) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-affine",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64Slice)},
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64Slice)},
+		Method:    "Process",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
 		EncodeConfig: func(w *wire.Encoder) {
-			w.MapHeader(4)
+			w.MapHeader(5)
 			w.Text("Mul")
 			w.Float64(e.Mul)
 			w.Text("Add")
@@ -66,6 +67,8 @@ func (e *Affine) SGNElement() sgn.Spec {
 			w.Bool(e.Copy)
 			w.Text("Alloc")
 			w.Bool(e.Alloc)
+			w.Text("Crash")
+			sgnEncodeCrash(w, &e.Crash)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -79,6 +82,8 @@ func (e *Affine) SGNElement() sgn.Spec {
 					e.Copy = d.Bool()
 				case "Alloc":
 					e.Alloc = d.Bool()
+				case "Crash":
+					sgnDecodeCrash(d, &e.Crash)
 				default:
 					d.Skip()
 				}
@@ -94,6 +99,7 @@ func (e *Blob) SGNElement() sgn.Spec {
 		Worker:    "testelems-blob",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-blob",
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecBytes)},
+		Method:    "New",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Out, e.New)
 		},
@@ -131,6 +137,7 @@ func (e *BlobSink) SGNElement() sgn.Spec {
 		Worker:    "testelems-blobsink",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-blobsink",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecBytes)},
+		Method:    "Run",
 		Run:       e.Run,
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(4)
@@ -170,6 +177,7 @@ func (e *Bump) SGNElement() sgn.Spec {
 		Worker:    "testelems-bump",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-bump",
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64)},
+		Method:    "New",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Out, e.New)
 		},
@@ -203,6 +211,7 @@ func (e *CheckChunkStamps) SGNElement() sgn.Spec {
 		Worker:    "testelems-checkchunkstamps",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-checkchunkstamps",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecChunk)},
+		Method:    "Consume",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
@@ -232,6 +241,7 @@ func (e *CheckStamps) SGNElement() sgn.Spec {
 		Worker:    "testelems-checkstamps",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-checkstamps",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64Slice)},
+		Method:    "Consume",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
@@ -261,6 +271,7 @@ func (e *Chunks) SGNElement() sgn.Spec {
 		Worker:    "testelems-chunks",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-chunks",
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecChunk)},
+		Method:    "New",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Out, e.New)
 		},
@@ -298,13 +309,16 @@ func (e *Collect) SGNElement() sgn.Spec {
 		Worker:    "testelems-collect",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-collect",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Method:    "Consume",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
 		EncodeConfig: func(w *wire.Encoder) {
-			w.MapHeader(1)
+			w.MapHeader(2)
 			w.Text("File")
 			w.Text(e.File)
+			w.Text("Crash")
+			sgnEncodeCrash(w, &e.Crash)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -312,6 +326,8 @@ func (e *Collect) SGNElement() sgn.Spec {
 				switch string(d.Key()) {
 				case "File":
 					e.File = d.Text()
+				case "Crash":
+					sgnDecodeCrash(d, &e.Crash)
 				default:
 					d.Skip()
 				}
@@ -328,6 +344,7 @@ func (e *Concat) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-concat",
 		Sinks:     []sgn.Pad{e.A.Init("a", sgnCodecInt64), e.B.Init("b", sgnCodecInt64)},
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecInt64)},
+		Method:    "Run",
 		Run:       e.Run,
 	}
 }
@@ -339,15 +356,18 @@ func (e *Count) SGNElement() sgn.Spec {
 		Worker:    "testelems-count",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-count",
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecInt64)},
+		Method:    "New",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Out, e.New)
 		},
 		EncodeConfig: func(w *wire.Encoder) {
-			w.MapHeader(2)
+			w.MapHeader(3)
 			w.Text("From")
 			w.Int(e.From)
 			w.Text("To")
 			w.Int(e.To)
+			w.Text("Crash")
+			sgnEncodeCrash(w, &e.Crash)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -357,6 +377,8 @@ func (e *Count) SGNElement() sgn.Spec {
 					e.From = d.Int(64)
 				case "To":
 					e.To = d.Int(64)
+				case "Crash":
+					sgnDecodeCrash(d, &e.Crash)
 				default:
 					d.Skip()
 				}
@@ -373,6 +395,7 @@ func (e *Describe) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-describe",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecReading)},
+		Method:    "Process",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
@@ -402,6 +425,7 @@ func (e *Floats) SGNElement() sgn.Spec {
 		Worker:    "testelems-floats",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-floats",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64)},
+		Method:    "Consume",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
@@ -416,6 +440,7 @@ func (e *Gain) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-gain",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecChunk)},
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecChunk)},
+		Method:    "Process",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
@@ -449,6 +474,7 @@ func (e *Head) SGNElement() sgn.Spec {
 		Worker:    "testelems-head",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-head",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Method:    "Run",
 		Run:       e.Run,
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(1)
@@ -476,6 +502,7 @@ func (e *OneBlob) SGNElement() sgn.Spec {
 		Worker:    "testelems-oneblob",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-oneblob",
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecBytes)},
+		Method:    "Run",
 		Run:       e.Run,
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(1)
@@ -503,6 +530,7 @@ func (e *Ramp) SGNElement() sgn.Spec {
 		Worker:    "testelems-ramp",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-ramp",
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64Slice)},
+		Method:    "New",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Out, e.New)
 		},
@@ -540,6 +568,7 @@ func (e *Readings) SGNElement() sgn.Spec {
 		Worker:    "testelems-readings",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-readings",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecReading)},
+		Method:    "Consume",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
@@ -554,6 +583,7 @@ func (e *Relabel) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-relabel",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecReading)},
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecReading)},
+		Method:    "Process",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
@@ -584,6 +614,7 @@ func (e *Restamp) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-restamp",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64Slice)},
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64Slice)},
+		Method:    "Process",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
@@ -598,6 +629,7 @@ func (e *RestampChunk) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-restampchunk",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecChunk)},
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecChunk)},
+		Method:    "Process",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
@@ -612,11 +644,12 @@ func (e *Scale) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-scale",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecInt64)},
+		Method:    "Process",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
 		EncodeConfig: func(w *wire.Encoder) {
-			w.MapHeader(4)
+			w.MapHeader(5)
 			w.Text("Factor")
 			w.Int(e.Factor)
 			w.Text("FailAt")
@@ -625,6 +658,8 @@ func (e *Scale) SGNElement() sgn.Spec {
 			w.Int(e.PanicAt)
 			w.Text("ExitAt")
 			w.Int(e.ExitAt)
+			w.Text("Crash")
+			sgnEncodeCrash(w, &e.Crash)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -638,6 +673,8 @@ func (e *Scale) SGNElement() sgn.Spec {
 					e.PanicAt = d.Int(64)
 				case "ExitAt":
 					e.ExitAt = d.Int(64)
+				case "Crash":
+					sgnDecodeCrash(d, &e.Crash)
 				default:
 					d.Skip()
 				}
@@ -653,6 +690,7 @@ func (e *Stall) SGNElement() sgn.Spec {
 		Worker:    "testelems-stall",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-stall",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Method:    "Consume",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
@@ -690,6 +728,7 @@ func (e *Stamp) SGNElement() sgn.Spec {
 		Worker:    "testelems-stamp",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-stamp",
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64Slice)},
+		Method:    "New",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Out, e.New)
 		},
@@ -727,6 +766,7 @@ func (e *StampChunks) SGNElement() sgn.Spec {
 		Worker:    "testelems-stampchunks",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-stampchunks",
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecChunk)},
+		Method:    "New",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Out, e.New)
 		},
@@ -765,6 +805,7 @@ func (e *Touch) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-touch",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecBytes)},
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecBytes)},
+		Method:    "Process",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
@@ -778,6 +819,7 @@ func (e *UntilEOS) SGNElement() sgn.Spec {
 		Worker:    "testelems-untileos",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-untileos",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Method:    "Run",
 		Run:       e.Run,
 	}
 }
@@ -789,6 +831,7 @@ func (e *Verify) SGNElement() sgn.Spec {
 		Worker:    "testelems-verify",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-verify",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64Slice)},
+		Method:    "Consume",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
@@ -834,6 +877,7 @@ func (e *VerifyChunks) SGNElement() sgn.Spec {
 		Worker:    "testelems-verifychunks",
 		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-verifychunks",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecChunk)},
+		Method:    "Consume",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
@@ -926,6 +970,34 @@ func sgnDecodeChunk(d *wire.Decoder, v *Chunk) {
 			v.Samples = wire.Float32s[float32](d)
 		case "Channel":
 			v.Channel = d.Text()
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// sgnEncodeCrash writes v as a CBOR map keyed by field name.
+func sgnEncodeCrash(w *wire.Encoder, v *Crash) {
+	w.MapHeader(3)
+	w.Text("At")
+	w.Int(v.At)
+	w.Text("How")
+	w.Text(v.How)
+	w.Text("Once")
+	w.Text(v.Once)
+}
+
+// sgnDecodeCrash sets the fields of v from a CBOR map, skipping keys it does not know.
+func sgnDecodeCrash(d *wire.Decoder, v *Crash) {
+	n, _ := d.MapLen()
+	for range n {
+		switch string(d.Key()) {
+		case "At":
+			v.At = d.Int(64)
+		case "How":
+			v.How = d.Text()
+		case "Once":
+			v.Once = d.Text()
 		default:
 			d.Skip()
 		}

@@ -26,6 +26,7 @@ func (e *Generator) SGNElement() sgn.Spec {
 		Worker:    "arrays-generator",
 		WorkerPkg: "github.com/sgn-go/sgn/examples/arrays/arrays/sgnworkers/arrays-generator",
 		Sources:   []sgn.Pad{e.Arrays.Init("arrays", sgnCodecFloat64Slice)},
+		Method:    "New",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Arrays, e.New)
 		},
@@ -68,6 +69,7 @@ func (e *Squarer) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/examples/arrays/arrays/sgnworkers/arrays-squarer",
 		Sinks:     []sgn.Pad{e.Input.Init("input", sgnCodecFloat64Slice)},
 		Sources:   []sgn.Pad{e.Output.Init("output", sgnCodecFloat64Slice)},
+		Method:    "Process",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.Input, &e.Output, e.Process)
 		},
@@ -101,6 +103,7 @@ func (e *Summer) SGNElement() sgn.Spec {
 		Worker:    "arrays-summer",
 		WorkerPkg: "github.com/sgn-go/sgn/examples/arrays/arrays/sgnworkers/arrays-summer",
 		Sinks:     []sgn.Pad{e.Result.Init("result", sgnCodecFloat64Slice)},
+		Method:    "Consume",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.Result, e.Consume)
 		},

@@ -26,6 +26,7 @@ func (e *Counter) SGNElement() sgn.Spec {
 		Worker:    "numbers-counter",
 		WorkerPkg: "github.com/sgn-go/sgn/examples/numbers/numbers/sgnworkers/numbers-counter",
 		Sources:   []sgn.Pad{e.Numbers.Init("numbers", sgnCodecInt64)},
+		Method:    "New",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Numbers, e.New)
 		},
@@ -55,6 +56,7 @@ func (e *Logger) SGNElement() sgn.Spec {
 		Worker:    "numbers-logger",
 		WorkerPkg: "github.com/sgn-go/sgn/examples/numbers/numbers/sgnworkers/numbers-logger",
 		Sinks:     []sgn.Pad{e.Result.Init("result", sgnCodecInt64)},
+		Method:    "Consume",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.Result, e.Consume)
 		},
@@ -69,6 +71,7 @@ func (e *Square) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/examples/numbers/numbers/sgnworkers/numbers-square",
 		Sinks:     []sgn.Pad{e.Input.Init("input", sgnCodecInt64)},
 		Sources:   []sgn.Pad{e.Output.Init("output", sgnCodecInt64)},
+		Method:    "Process",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.Input, &e.Output, e.Process)
 		},

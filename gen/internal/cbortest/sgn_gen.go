@@ -25,6 +25,7 @@ func (e *Everything) SGNElement() sgn.Spec {
 		WorkerPkg: "github.com/sgn-go/sgn/gen/internal/cbortest/sgnworkers/cbortest-everything",
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecAll)},
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecAll)},
+		Method:    "Process",
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},

@@ -1,0 +1,116 @@
+package sgn
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/sgn-go/sgn/runtime"
+)
+
+// A State is what an element is doing.
+type State = runtime.State
+
+// The states of an element. One in this process goes from pending to
+// starting (its Start method) to running, and ends done, failed or
+// stopped; one in a worker is starting until its process has answered the
+// pipeline, and may be restarting between two processes.
+const (
+	StatePending    = runtime.StatePending
+	StateStarting   = runtime.StateStarting
+	StateRunning    = runtime.StateRunning
+	StateRestarting = runtime.StateRestarting
+	StateDone       = runtime.StateDone
+	StateFailed     = runtime.StateFailed
+	StateStopped    = runtime.StateStopped
+)
+
+// ElementStatus is what Pipeline.Status reports of one element.
+type ElementStatus struct {
+	Name     string
+	State    State
+	InWorker bool
+	PID      int // its worker's process ID; 0 in this process, or between processes
+	Restarts int // how often its worker was restarted
+}
+
+// Status returns the state of every element, in the order they were
+// inserted. It may be called from any goroutine, during Run or after.
+func (p *Pipeline) Status() []ElementStatus {
+	out := make([]ElementStatus, len(p.nodes))
+	for i, n := range p.nodes {
+		out[i] = ElementStatus{
+			Name:     n.name,
+			State:    State(n.status.state.Load()),
+			InWorker: n.inWorker,
+			PID:      int(n.status.pid.Load()),
+			Restarts: int(n.status.restarts.Load()),
+		}
+	}
+	return out
+}
+
+// status is an element's part of Pipeline.Status, updated as it runs.
+type status struct {
+	state    atomic.Int32
+	pid      atomic.Int64
+	restarts atomic.Int32
+}
+
+func (s *status) set(state State, pid int) {
+	if state == StateRestarting {
+		s.restarts.Add(1)
+	}
+	s.state.Store(int32(state))
+	s.pid.Store(int64(pid))
+}
+
+// Restart makes a worker element start again when its worker fails (its
+// element returns an error or panics, or its process dies), at most max
+// times within any span of within, after a pause that starts at 10 ms and
+// doubles with each restart in that span, up to a second. Past that, the
+// run fails as it would without a restart policy, and the error says how
+// often the worker was restarted.
+//
+// Only elements whose work is per frame (New, Process, Consume) can be
+// restarted; one with Run keeps its state its own way, and Check refuses
+// it. A restarted worker starts from the element's configuration, and the
+// pipeline delivers again what its predecessor had not finished, so that
+// nothing is lost; delivery is at least once:
+//
+//   - a Process element is given again the frames whose output had not
+//     reached the pipeline: it may see those twice, but its consumers see
+//     every output once;
+//   - a Consume element is given again the frames it had not finished
+//     with (it reports each at once): it may see twice the frame it was
+//     consuming when it died;
+//   - a New element starts its stream over, and the pipeline drops as
+//     many of its frames as its predecessors sent: a source that makes the
+//     same frames from the same configuration goes on where it broke, and
+//     its consumers see every frame once.
+func Restart(max int, within time.Duration) ElementOption {
+	return func(n *node) { n.restart = &restartPolicy{max: max, within: within} }
+}
+
+type restartPolicy struct {
+	max    int
+	within time.Duration
+}
+
+// runtimePolicy returns the runtime's form of n's restart policy.
+func (n *node) runtimePolicy() *runtime.RestartPolicy {
+	if n.restart == nil {
+		return nil
+	}
+	p := &runtime.RestartPolicy{Max: n.restart.max, Within: n.restart.within}
+	switch n.spec.Method {
+	case "Process":
+		p.Redeliver = runtime.RedeliverUnanswered
+	case "Consume":
+		p.Redeliver = runtime.RedeliverUnconsumed
+	case "New":
+		p.Redeliver = runtime.SkipRepeated
+	default:
+		return nil
+	}
+	return p
+}

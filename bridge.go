@@ -119,6 +119,9 @@ func (p *Sink[T]) deliver(it item[T]) error {
 		return nil // finished: its frames are no longer counted
 	default:
 	}
+	if it.f.EOS && p.node.eosIn != nil {
+		p.node.eosIn()
+	}
 	if err := p.pool.Hold(it.slots); err != nil {
 		return fmt.Errorf("%s: %w", p.FullName(), err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/sgn-go/sgn/runtime"
 	"github.com/sgn-go/sgn/wire"
@@ -76,6 +77,7 @@ type Sink[T any] struct {
 	eos     bool          // the EOS frame was received
 	cur     []uint32      // the slots of the frame the consumer is working on
 	holding bool          // the consumer is working on a frame (from its last Recv)
+	inHand  int32         // holding, for other goroutines (see held); atomic, not atomic.Bool, as elements may be copied before they run
 
 	// Set when frames arrive from another process: pool releases the
 	// slots of a frame the consumer is done with, and consumed gives its
@@ -177,6 +179,9 @@ func (p *Source[T]) finish(ctx *Context) error {
 // put queues it, holding its slots for it, unless the element has
 // finished, and waits while the queue is full.
 func (p *Sink[T]) put(ctx *Context, it item[T]) error {
+	if it.f.EOS && p.node.eosIn != nil {
+		p.node.eosIn()
+	}
 	if err := p.pool.Hold(it.slots); err != nil {
 		return fmt.Errorf("%s: %w", p.FullName(), err)
 	}
@@ -215,6 +220,11 @@ func (p *Sink[T]) Recv(ctx *Context) (Frame[T], error) {
 	if p.eos {
 		return Frame[T]{}, fmt.Errorf("%s: %w", p.FullName(), ErrEOS)
 	}
+	select {
+	case <-ctx.Done(): // a stopping pipeline does not drain
+		return Frame[T]{}, context.Cause(ctx)
+	default:
+	}
 	var it item[T]
 	select {
 	case it = <-p.q:
@@ -226,6 +236,7 @@ func (p *Sink[T]) Recv(ctx *Context) (Frame[T], error) {
 		}
 	}
 	p.cur, p.holding = it.slots, true
+	atomic.StoreInt32(&p.inHand, 1)
 	p.eos = it.f.EOS
 	return it.f, nil
 }
@@ -236,11 +247,20 @@ func (p *Sink[T]) doneWith() {
 		return
 	}
 	p.holding = false
+	atomic.StoreInt32(&p.inHand, 0)
 	p.pool.Release(p.cur)
 	if p.consumed != nil {
 		p.consumed(len(p.cur) > 0)
 	}
 	p.cur = nil
+}
+
+func (p *Sink[T]) held() int {
+	n := len(p.q)
+	if atomic.LoadInt32(&p.inHand) != 0 {
+		n++
+	}
+	return n
 }
 
 // AtEOS reports whether the pad has received its EOS frame.
@@ -258,6 +278,9 @@ type sinkPad interface {
 	// inlet makes the pad, of a worker's element, receive the frames of
 	// its incoming pad on c, and give their credits back there.
 	inlet(c *runtime.Conn, pool *runtime.Pool)
+	// held returns the frames queued for the pad's element of this
+	// process, and the one it works on.
+	held() int
 }
 
 // sourcePad is a Source[T] with T erased.
@@ -289,6 +312,7 @@ func (p *Sink[T]) open(capacity int) {
 	p.q = make(chan item[T], max(0, capacity))
 	p.done = make(chan struct{})
 	p.eos, p.cur, p.holding = false, nil, false
+	atomic.StoreInt32(&p.inHand, 0)
 	p.pool, p.consumed, p.finished = nil, nil, nil
 }
 

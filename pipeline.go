@@ -30,9 +30,11 @@ type Pipeline struct {
 	ran    bool
 
 	mu           sync.Mutex
-	eos          chan struct{}     // closed by RequestEOS
-	eosRequested bool              // under mu
-	workers      []*runtime.Worker // running, under mu
+	eos          chan struct{}              // closed by RequestEOS
+	eosRequested bool                       // under mu
+	workers      []*runtime.Worker          // running, under mu
+	shutdown     *deadline                  // set by Shutdown, under mu
+	expire       func(*node, time.Duration) // while Run runs: stops it for a passed deadline, under mu
 
 	queueSize     int
 	workerDir     string
@@ -52,7 +54,9 @@ type node struct {
 	inWorker bool
 	queue    int // frames each link into it queues; 0: the pipeline's QueueSize
 	restart  *restartPolicy
+	drain    *deadline
 	status   status
+	eosIn    func() // for a drain deadline: EOS reached one of its sink pads
 
 	// For a run.
 	conn        *runtime.Conn   // a worker's connection
@@ -262,6 +266,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		stop := p.onSignals(cancel)
 		defer stop()
 	}
+	stopDeadlines := p.startDeadlines(cancel)
+	defer stopDeadlines()
 	var (
 		wg          sync.WaitGroup
 		mu          sync.Mutex
@@ -323,6 +329,83 @@ func (p *Pipeline) RequestEOS() {
 	close(p.eos)
 	for _, w := range p.workers {
 		w.RequestEOS()
+	}
+	if p.expire != nil {
+		p.startSourceDrains()
+	}
+}
+
+// startDeadlines arms the run's deadlines: Shutdown's, and the elements'
+// drain timeouts, each of which stops the run with a ShutdownError when it
+// passes. The returned function disarms them.
+func (p *Pipeline) startDeadlines(cancel context.CancelCauseFunc) (stop func()) {
+	expire := func(only *node, timeout time.Duration) {
+		err := &ShutdownError{Timeout: timeout, Unfinished: p.unfinished(only)}
+		if only != nil {
+			if len(err.Unfinished) == 0 {
+				return // it finished meanwhile
+			}
+			err.Element = only.name
+		}
+		cancel(err)
+	}
+	for _, n := range p.nodes {
+		if n.drain == nil {
+			continue
+		}
+		n.eosIn = nil
+		if len(n.spec.Sinks) == 0 {
+			continue // sources drain from RequestEOS
+		}
+		var mu sync.Mutex
+		left := len(n.spec.Sinks)
+		n.eosIn = func() {
+			mu.Lock()
+			left--
+			all := left == 0
+			mu.Unlock()
+			if all {
+				n.drain.start(func() { expire(n, n.drain.timeout) })
+			}
+		}
+		if n.inWorker {
+			for i := range n.spec.Sinks {
+				n.conn.Out(i).OnEOS(n.eosIn)
+			}
+		}
+	}
+	p.mu.Lock()
+	p.expire = expire
+	if p.shutdown != nil {
+		p.shutdown.start(func() { expire(nil, p.shutdown.timeout) })
+	}
+	if p.eosRequested {
+		p.startSourceDrains()
+	}
+	p.mu.Unlock()
+	return func() {
+		p.mu.Lock()
+		p.expire = nil
+		if p.shutdown != nil {
+			p.shutdown.stop()
+		}
+		p.mu.Unlock()
+		for _, n := range p.nodes {
+			if n.drain != nil {
+				n.drain.stop()
+			}
+		}
+	}
+}
+
+// startSourceDrains arms the drain timeouts of the sources, which start
+// when EOS is requested; p.mu is held.
+func (p *Pipeline) startSourceDrains() {
+	expire := p.expire
+	for _, n := range p.nodes {
+		if n.drain != nil && len(n.spec.Sinks) == 0 {
+			n.drain.start(func() { expire(n, n.drain.timeout) })
+		}
 	}
 }
 

@@ -50,15 +50,15 @@ func TestArraysTravelInSharedMemory(t *testing.T) {
 		name   string
 		where  placement
 		alloc  bool // the source fills slots from sgn.Alloc
-		affine testelems.Affine
+		affine *testelems.Affine
 	}{
-		{"transform in a worker, in place", placement{false, true, false}, true, testelems.Affine{}},
-		{"transform in a worker, from ordinary slices", placement{false, true, false}, false, testelems.Affine{}},
-		{"transform and sink in workers", placement{false, true, true}, true, testelems.Affine{}},
-		{"the transform copies into a new slice", placement{false, true, true}, true, testelems.Affine{Copy: true}},
-		{"the transform allocates its output", placement{false, true, false}, false, testelems.Affine{Alloc: true}},
-		{"source and sink in workers, transform in place here", placement{true, false, true}, true, testelems.Affine{}},
-		{"everything in workers", placement{true, true, true}, true, testelems.Affine{Alloc: true}},
+		{"transform in a worker, in place", placement{false, true, false}, true, &testelems.Affine{}},
+		{"transform in a worker, from ordinary slices", placement{false, true, false}, false, &testelems.Affine{}},
+		{"transform and sink in workers", placement{false, true, true}, true, &testelems.Affine{}},
+		{"the transform copies into a new slice", placement{false, true, true}, true, &testelems.Affine{Copy: true}},
+		{"the transform allocates its output", placement{false, true, false}, false, &testelems.Affine{Alloc: true}},
+		{"source and sink in workers, transform in place here", placement{true, false, true}, true, &testelems.Affine{}},
+		{"everything in workers", placement{true, true, true}, true, &testelems.Affine{Alloc: true}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,7 +69,7 @@ func TestArraysTravelInSharedMemory(t *testing.T) {
 			snk := &testelems.Verify{Len: rampLen, Mul: 2, Add: 1, Memory: "slots"}
 			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(3, slotSize), sgn.QueueSize(5))
 			p.Insert("src", src, where(tc.where.src)...)
-			p.Insert("affine", &x, where(tc.where.affine)...)
+			p.Insert("affine", x, where(tc.where.affine)...)
 			p.Insert("verify", snk, where(tc.where.verify)...)
 			sgn.Link(&src.Out, &x.In)
 			sgn.Link(&x.Out, &snk.In)

@@ -179,29 +179,29 @@ func TestFlowControlKeepsOnePadsBacklogFromStallingAnother(t *testing.T) {
 func TestWorkerFailuresNameTheElement(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		scale testelems.Scale
+		scale *testelems.Scale
 		want  []string // in the error message, in order
 		panic bool
 	}{
 		{
 			name:  "returned error",
-			scale: testelems.Scale{Factor: 1, FailAt: 40},
+			scale: &testelems.Scale{Factor: 1, FailAt: 40},
 			want:  []string{"scale: scale refuses 40 (worker pid ", ", exit status 1)"},
 		},
 		{
 			name:  "panic",
-			scale: testelems.Scale{Factor: 1, PanicAt: 40},
+			scale: &testelems.Scale{Factor: 1, PanicAt: 40},
 			want:  []string{"scale: panic: scale cannot bear 40 (worker pid ", ", exit status 1)"},
 			panic: true,
 		},
 		{
 			name:  "crash",
-			scale: testelems.Scale{Factor: 1, ExitAt: 40},
+			scale: &testelems.Scale{Factor: 1, ExitAt: 40},
 			want:  []string{"scale: worker stopped before EOS (worker pid ", ", exit status 3); last lines of its stderr:\n\tscale: exiting at 40"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, _ := chain(t, 1_000_000, &tc.scale, true, true)
+			p, _ := chain(t, 1_000_000, tc.scale, true, true)
 			err := p.Run(context.Background())
 			var ee *sgn.ElementError
 			if !errors.As(err, &ee) || ee.Element != "scale" {

@@ -248,6 +248,8 @@ type Out struct {
 	holds      []hold
 
 	inFlight atomic.Int64 // frames sent and not credited back
+	onEOS    func()
+	eosSent  atomic.Bool
 
 	// With retain set (a worker that may be restarted), the frames sent
 	// are kept until the worker is done with them, to be sent again to
@@ -312,6 +314,9 @@ func (o *Out) Forward(flags uint64, body []byte, slots []wire.Slot) error {
 }
 
 func (o *Out) write(flags uint64, body []byte, slots []wire.Slot, wait bool) error {
+	if flags&FlagEOS != 0 && o.onEOS != nil && !o.eosSent.Swap(true) {
+		o.onEOS()
+	}
 	flags &^= FlagSlots
 	if len(slots) > 0 {
 		flags |= FlagSlots
@@ -345,6 +350,13 @@ func (o *Out) put(w *writer, flags uint64, body []byte, slots []wire.Slot, wait 
 	b = wire.AppendUint(b, flags)
 	return w.end(append(b, body...))
 }
+
+// InFlight returns the frames sent on o that the receiver has not credited
+// back: queued for it, or being worked on.
+func (o *Out) InFlight() int { return int(o.inFlight.Load()) }
+
+// OnEOS makes o call f the first time it sends a frame with EOS.
+func (o *Out) OnEOS(f func()) { o.onEOS = f }
 
 // finish records that the receiver is done with its oldest n kept frames:
 // a restarted worker will not be given them again.

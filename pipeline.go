@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"os/signal"
@@ -42,6 +43,8 @@ type Pipeline struct {
 	handleSignals bool
 	slots         int // per element whose frames cross processes
 	slotSize      int
+	logger        *slog.Logger
+	logStdout     bool
 	segments      map[string]*shared
 	lastPool      poolReport
 }
@@ -100,6 +103,23 @@ const (
 func Slots(n, size int) PipelineOption {
 	return func(p *Pipeline) { p.slots, p.slotSize = max(1, n), max(1, size) }
 }
+
+// Logger sets where the pipeline logs: every line its workers write on
+// stderr (at level Info), and its workers' events: failed (Error),
+// restarting and killed (Warn), started, finished and stopped (Debug).
+// Each record has the element's name ("element") and the worker's process
+// ID ("pid"); a line has its stream ("stream"), an event its error or
+// durations. The default is slog.Default(). A worker never waits long for a slow logger: its lines
+// are queued, and if the queue overflows, the oldest are dropped and a
+// record says how many. The last lines of a worker that fails are in its
+// error.
+func Logger(l *slog.Logger) PipelineOption { return func(p *Pipeline) { p.logger = l } }
+
+// LogWorkerStdout sends what workers print on stdout through the Logger
+// too, as records with the element's name. Without it, their stdout lines
+// are copied, whole, to this process's stdout, as the output of a program
+// whose output is the product (the tutorial's numbers example).
+func LogWorkerStdout() PipelineOption { return func(p *Pipeline) { p.logStdout = true } }
 
 // HandleSignals makes Run handle SIGINT (Ctrl+C) and SIGTERM as SGN does:
 // the first asks the sources to end their streams (RequestEOS), so the

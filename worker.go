@@ -83,6 +83,8 @@ func (r *run) runWorker(ctx *Context, n *node, path string) error {
 		StopTimeout: r.p.stopTimeout,
 		Restart:     n.runtimePolicy(),
 		OnState:     n.status.set,
+		Logger:      r.p.logger,
+		LogStdout:   r.p.logStdout,
 	}
 	r.p.addWorker(w)
 	return w.Run(ctx)

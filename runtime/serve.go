@@ -116,6 +116,7 @@ func serve(in io.Reader, out io.Writer, setup func(*Job) (*Binding, error)) (int
 		return refuse(err)
 	}
 	w.send(msgReady, marshal(Ready{Version: ProtocolVersion, PID: os.Getpid()}))
+	w.flush() // before the element runs: a worker that dies now has answered
 
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)

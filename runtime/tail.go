@@ -2,15 +2,12 @@ package runtime
 
 import (
 	"bytes"
-	"io"
 	"strings"
 	"sync"
 )
 
-// tail copies a worker's stderr to w and keeps its last lines for error
-// reports.
+// tail keeps the last lines a worker wrote to stderr, for error reports.
 type tail struct {
-	w   io.Writer
 	max int
 
 	mu  sync.Mutex
@@ -19,16 +16,16 @@ type tail struct {
 
 const tailBytes = 8 << 10
 
-func newTail(w io.Writer, lines int) *tail { return &tail{w: w, max: lines} }
+func newTail(lines int) *tail { return &tail{max: lines} }
 
 func (t *tail) Write(p []byte) (int, error) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > tailBytes {
 		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailBytes:]...)
 	}
-	t.mu.Unlock()
-	return t.w.Write(p)
+	return len(p), nil
 }
 
 // lines returns up to max of the last non-empty lines written.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"slices"
@@ -45,8 +46,14 @@ type Worker struct {
 	// Hello.Segments.
 	Segments []*shm.Segment
 
-	Stdout io.Writer // the worker's stdout; nil means the parent's
-	Stderr io.Writer // a copy of the worker's stderr; nil means the parent's
+	// Logger takes the worker's events (started, finished, failed,
+	// restarting, killed) and the lines it writes on stderr, and on stdout
+	// with LogStdout, as records with the element's name and the process
+	// ID; nil means slog.Default(). Stdout takes the lines of its stdout
+	// otherwise, whole; nil means this process's stdout.
+	Logger    *slog.Logger
+	LogStdout bool
+	Stdout    io.Writer
 
 	// StopTimeout is how long a worker told to stop may take to exit
 	// before it is killed. Zero means DefaultStopTimeout.
@@ -64,6 +71,8 @@ type Worker struct {
 	// OnState, if not nil, is told each time the worker's state changes,
 	// with its process ID (0 before the process starts).
 	OnState func(state State, pid int)
+
+	lastLog *slog.Logger // the last process's logger, for the failure its end is
 
 	mu      sync.Mutex
 	session *session // while Run runs, after the hello
@@ -212,10 +221,12 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		pause, ok := w.mayRestart(we, &restarts)
 		if !ok {
+			w.failed(err, "worker failed")
 			w.closeConn(c)
 			w.state(StateFailed, 0)
 			return err
 		}
+		w.failed(err, "worker failed; restarting it", "restart", n+1, "pause", pause)
 		w.state(StateRestarting, 0)
 		c.pause()
 		if w.Budget != nil {
@@ -283,6 +294,19 @@ func (w *Worker) mayRestart(we *WorkerError, restarts *[]time.Time) (time.Durati
 	return min(time.Second, 10*time.Millisecond<<len(recent)), true
 }
 
+// failed logs the failure err of the last process.
+func (w *Worker) failed(err error, msg string, args ...any) {
+	log := w.lastLog
+	if log == nil {
+		log = w.logger()
+	}
+	level := slog.LevelError
+	if len(args) > 0 {
+		level = slog.LevelWarn
+	}
+	log.Log(context.Background(), level, msg, append([]any{"error", err.Error()}, args...)...)
+}
+
 // closeConn drops what c's Outs still hold or will send: the worker takes
 // no more frames. Its budget's slots wait for a worker to grant them to.
 func (w *Worker) closeConn(c *Conn) {
@@ -328,22 +352,36 @@ func (w *Worker) runOnce(ctx context.Context, c *Conn, n int) (err error, cancel
 		files = append(files, seg.File())
 	}
 
-	tail := newTail(or(w.Stderr, os.Stderr), 20)
+	log := w.logger()
+	tail := newTail(20)
+	errOut := newOutput(StreamStderr, log, nil, tail)
+	var raw io.Writer = or(w.Stdout, os.Stdout)
+	if w.LogStdout {
+		raw = nil
+	}
+	stdOut := newOutput(StreamStdout, log, raw, nil)
 	cmd := exec.Command(w.Path)
 	cmd.ExtraFiles = files
-	cmd.Stdout = or(w.Stdout, os.Stdout)
-	cmd.Stderr = tail
+	cmd.Stdout, cmd.Stderr = stdOut, errOut
 	cmd.Env = append(os.Environ(), "SGN_WORKER_ELEMENT="+w.Element)
-	cmd.WaitDelay = time.Second // do not wait forever for a grandchild holding stderr
+	cmd.WaitDelay = time.Second // do not wait forever for a grandchild holding stdout or stderr
 	err = start(cmd)
 	toWorker.Close()
 	fromWorker.Close()
 	if err != nil {
 		parentR.Close()
 		parentW.Close()
+		stdOut.start(0)
+		errOut.start(0)
+		stdOut.close(0)
+		errOut.close(0)
 		return fmt.Errorf("start worker: %w", err), false
 	}
-	w.state(StateStarting, cmd.Process.Pid)
+	pid := cmd.Process.Pid
+	stdOut.start(pid)
+	errOut.start(pid)
+	began := time.Now()
+	w.state(StateStarting, pid)
 
 	exited := make(chan struct{})
 	go func() {
@@ -370,10 +408,33 @@ func (w *Worker) runOnce(ctx context.Context, c *Conn, n int) (err error, cancel
 	parentW.Close()
 	parentR.Close()
 	<-exited
+	// Its last lines go out before anything is said of its end.
+	stdOut.close(outputWait)
+	errOut.close(outputWait)
+	plog := log.With("pid", pid, "ran", time.Since(began).Round(time.Microsecond))
 	if cancelledErr != nil {
+		plog.Debug("worker stopped", "cause", cancelledErr)
 		return cancelledErr, true
 	}
-	return s.verdict(cmd.ProcessState, tail), false
+	verdict := s.verdict(cmd.ProcessState, tail)
+	if verdict == nil {
+		plog.Debug("worker finished")
+	}
+	w.lastLog = plog
+	return verdict, false
+}
+
+// outputWait is how long the end of a worker waits for its last lines to
+// be taken by a slow consumer.
+const outputWait = time.Second
+
+// logger returns the worker's logger, with the element's name.
+func (w *Worker) logger() *slog.Logger {
+	l := w.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	return l.With("element", w.Element)
 }
 
 // RequestEOS asks the worker's element to end its streams, as the pipeline
@@ -539,6 +600,7 @@ func (s *session) read() error {
 			s.Path, ready.Version, ProtocolVersion)
 	}
 	close(s.greeted)
+	s.logger().Debug("worker started", "pid", ready.PID, "binary", s.Path)
 	s.state(StateRunning, ready.PID)
 	return c.serve(func(typ byte, body []byte) error {
 		switch typ {
@@ -582,6 +644,11 @@ func (s *session) stop(proc *os.Process, exited <-chan struct{}) {
 	select {
 	case <-exited:
 	case <-t.C:
+		if timeout > 0 {
+			s.logger().Warn("worker killed: it did not stop in time", "pid", s.pid, "stop_timeout", timeout)
+		} else {
+			s.logger().Warn("worker killed", "pid", s.pid)
+		}
 		proc.Kill()
 	}
 }

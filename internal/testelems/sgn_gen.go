@@ -19,6 +19,7 @@ var (
 	_ sgn.Element = (*Blob)(nil)
 	_ sgn.Element = (*BlobSink)(nil)
 	_ sgn.Element = (*Bump)(nil)
+	_ sgn.Element = (*Chatter)(nil)
 	_ sgn.Element = (*CheckChunkStamps)(nil)
 	_ sgn.Element = (*CheckStamps)(nil)
 	_ sgn.Element = (*Chunks)(nil)
@@ -196,6 +197,45 @@ func (e *Bump) SGNElement() sgn.Spec {
 					e.Segment = d.Text()
 				case "Key":
 					e.Key = d.Text()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes Chatter to package sgn.
+func (e *Chatter) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Chatter",
+		Worker:    "testelems-chatter",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-chatter",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecInt64)},
+		Method:    "Process",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(3)
+			w.Text("Tag")
+			w.Text(e.Tag)
+			w.Text("Burst")
+			w.Int(e.Burst)
+			w.Text("Crash")
+			sgnEncodeCrash(w, &e.Crash)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Tag":
+					e.Tag = d.Text()
+				case "Burst":
+					e.Burst = d.Int(64)
+				case "Crash":
+					sgnDecodeCrash(d, &e.Crash)
 				default:
 					d.Skip()
 				}

@@ -38,6 +38,10 @@ func (p *Source[T]) connect(r *run) {
 		return
 	}
 	relay := runtime.NewRelay(from.conn, p.index)
+	if from.relays == nil {
+		from.relays = make([]*runtime.Relay, len(from.spec.Sources))
+	}
+	from.relays[p.index] = relay
 	var locals []*Sink[T]
 	for _, s := range p.to {
 		if s.node.inWorker {
@@ -59,8 +63,8 @@ func (p *Source[T]) connect(r *run) {
 		d.SetResolver(r.pool)
 	}
 	codec := p.codec
+	var f Frame[T] // reused: decoding through the codec's function value would put a fresh one on the heap
 	relay.SetLocal(func(flags uint64, body []byte, slots []uint32) error {
-		var f Frame[T]
 		if err := codec.decodeFrame(&d, flags, body, &f); err != nil {
 			return fmt.Errorf("%s: %w", p.FullName(), err)
 		}
@@ -99,16 +103,16 @@ type inlet[T any] struct {
 	pad *Sink[T]
 	dec wire.Decoder
 	res slotResolver
+	f   Frame[T] // reused, as in connect
 }
 
 // Deliver decodes a frame into the queue (runtime.In).
 func (in *inlet[T]) Deliver(flags uint64, body []byte) error {
 	in.res.slots = nil
-	var f Frame[T]
-	if err := in.pad.codec.decodeFrame(&in.dec, flags, body, &f); err != nil {
+	if err := in.pad.codec.decodeFrame(&in.dec, flags, body, &in.f); err != nil {
 		return fmt.Errorf("%s: %w", in.pad.FullName(), err)
 	}
-	return in.pad.deliver(item[T]{f, in.res.slots})
+	return in.pad.deliver(item[T]{in.f, in.res.slots})
 }
 
 // deliver queues a frame that arrived from another process. It never

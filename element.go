@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync/atomic"
+	"time"
 
 	"github.com/sgn-go/sgn/runtime"
 	"github.com/sgn-go/sgn/shm"
@@ -62,6 +64,22 @@ type Context struct {
 	pool     *runtime.Pool   // nil if the pipeline has no slot pool
 	budget   *runtime.Budget // the element's slots; nil if its frames stay in this process
 	allocs   []wire.Slot     // slots Alloc handed out that no frame has carried yet
+	busy     *atomic.Int64   // nanoseconds inside New, Process or Consume; nil: not measured
+}
+
+// clock returns the time now if the element's busy time is measured;
+// busySince adds the time since then to it.
+func (c *Context) clock() time.Time {
+	if c.busy == nil {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+func (c *Context) busySince(start time.Time) {
+	if c.busy != nil {
+		c.busy.Add(int64(time.Since(start)))
+	}
 }
 
 // EOSRequested returns a channel that is closed when the pipeline asks its
@@ -94,7 +112,9 @@ func RunSource[T any](ctx *Context, out *Source[T], next func(*Context) (Frame[T
 			return out.Send(ctx, Frame[T]{EOS: true, Gap: true})
 		default:
 		}
+		start := ctx.clock()
 		f, err := next(ctx)
+		ctx.busySince(start)
 		if err != nil {
 			return err
 		}
@@ -119,7 +139,9 @@ func RunTransform[T, U any](ctx *Context, in *Sink[T], out *Source[U], process f
 		if err != nil {
 			return err
 		}
+		start := ctx.clock()
 		g, err := process(ctx, f)
+		ctx.busySince(start)
 		if err != nil {
 			return err
 		}
@@ -144,7 +166,9 @@ func RunSink[T any](ctx *Context, in *Sink[T], consume func(*Context, Frame[T]) 
 		if err != nil {
 			return err
 		}
+		start := ctx.clock()
 		err = consume(ctx, f)
+		ctx.busySince(start)
 		ctx.freeAllocs()
 		if err != nil {
 			return err

@@ -61,7 +61,12 @@ func (p *Source[T]) encode(ctx *Context, f *Frame[T]) error {
 		pl = &e.placer
 	}
 	e.w.Reset(e.buf[:0], pl)
-	p.codec.Encode(&e.w, &f.Data)
+	// The codec is a function value, whose arguments escape: encoding a
+	// copy kept in the pad keeps the frame itself off the heap.
+	p.data = f.Data
+	p.codec.Encode(&e.w, &p.data)
+	var zero T
+	p.data = zero
 	b := e.w.Buf()
 	if err := e.w.Err(); err != nil {
 		e.unplace(ctx)

@@ -60,6 +60,12 @@ type Source[T any] struct {
 	remote []*runtime.Out
 	scan   bool // its frames may hold slices of the slot pool, to be accounted for
 	enc    encoding
+	data   T // the data being encoded (see encode)
+
+	// For Pipeline.Stats, atomic (not atomic.Int64: elements may be
+	// copied before they run): frames sent, and their encoded bytes when
+	// they went to another process.
+	frames, bytes int64
 }
 
 // A Sink is a sink pad: the element receives frames of type T from it.
@@ -78,6 +84,7 @@ type Sink[T any] struct {
 	cur     []uint32      // the slots of the frame the consumer is working on
 	holding bool          // the consumer is working on a frame (from its last Recv)
 	inHand  int32         // holding, for other goroutines (see held); atomic, not atomic.Bool, as elements may be copied before they run
+	frames  int64         // frames received, for Pipeline.Stats; atomic
 
 	// Set when frames arrive from another process: pool releases the
 	// slots of a frame the consumer is done with, and consumed gives its
@@ -154,6 +161,10 @@ func (p *Source[T]) Send(ctx *Context, f Frame[T]) error {
 		if err := s.put(ctx, item[T]{f, e.found}); err != nil {
 			return err
 		}
+	}
+	atomic.AddInt64(&p.frames, 1)
+	if len(p.remote) > 0 {
+		atomic.AddInt64(&p.bytes, int64(len(e.body)))
 	}
 	flags := frameFlags(&f)
 	for _, o := range p.remote {
@@ -237,6 +248,7 @@ func (p *Sink[T]) Recv(ctx *Context) (Frame[T], error) {
 	}
 	p.cur, p.holding = it.slots, true
 	atomic.StoreInt32(&p.inHand, 1)
+	atomic.AddInt64(&p.frames, 1)
 	p.eos = it.f.EOS
 	return it.f, nil
 }
@@ -281,6 +293,8 @@ type sinkPad interface {
 	// held returns the frames queued for the pad's element of this
 	// process, and the one it works on.
 	held() int
+	// count returns the frames received.
+	count() int64
 }
 
 // sourcePad is a Source[T] with T erased.
@@ -295,6 +309,8 @@ type sourcePad interface {
 	// hasSlices reports whether its frames can hold slices that may travel
 	// in slots.
 	hasSlices() bool
+	// count returns the frames sent, and their bytes when encoded.
+	count() (frames, bytes int64)
 }
 
 func (p *Sink[T]) upstream() (Pad, []Pad) {
@@ -384,3 +400,9 @@ func containsSlot(s []uint32, i uint32) bool {
 }
 
 func (p *Source[T]) hasSlices() bool { return hasSlices[T]() }
+
+func (p *Sink[T]) count() int64 { return atomic.LoadInt64(&p.frames) }
+
+func (p *Source[T]) count() (int64, int64) {
+	return atomic.LoadInt64(&p.frames), atomic.LoadInt64(&p.bytes)
+}

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,6 +46,9 @@ type Pipeline struct {
 	slotSize      int
 	logger        *slog.Logger
 	logStdout     bool
+	busy          bool // measure elements' busy time
+	watchers      []watcher
+	rates         rates
 	segments      map[string]*shared
 	lastPool      poolReport
 }
@@ -60,6 +64,10 @@ type node struct {
 	drain    *deadline
 	status   status
 	eosIn    func() // for a drain deadline: EOS reached one of its sink pads
+
+	relays   []*runtime.Relay // a worker's: one per source pad
+	busy     atomic.Int64     // nanoseconds in its method (in a worker: as last reported)
+	busyBase atomic.Int64     // a restarted worker's predecessors' busy time
 
 	// For a run.
 	conn        *runtime.Conn   // a worker's connection
@@ -274,7 +282,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return err
 	}
 
+	p.rates.mu.Lock() // Stats reads what prepare sets
 	r, err := p.prepare()
+	p.rates.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -288,6 +298,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	stopDeadlines := p.startDeadlines(cancel)
 	defer stopDeadlines()
+	watching := make(chan struct{})
+	waitWatchers := p.watch(watching)
+	defer func() {
+		close(watching)
+		waitWatchers()
+	}()
 	var (
 		wg          sync.WaitGroup
 		mu          sync.Mutex
@@ -297,6 +313,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	for _, n := range p.nodes {
 		wg.Go(func() {
 			c := &Context{Context: ctx, element: n.name, eos: p.eos, segments: r.segments, pool: r.pool, budget: n.budget}
+			if p.busy {
+				c.busy = &n.busy
+			}
 			var err error
 			if n.inWorker {
 				err = r.runWorker(c, n, workers[n])

@@ -38,13 +38,7 @@ type ElementStatus struct {
 func (p *Pipeline) Status() []ElementStatus {
 	out := make([]ElementStatus, len(p.nodes))
 	for i, n := range p.nodes {
-		out[i] = ElementStatus{
-			Name:     n.name,
-			State:    State(n.status.state.Load()),
-			InWorker: n.inWorker,
-			PID:      int(n.status.pid.Load()),
-			Restarts: int(n.status.restarts.Load()),
-		}
+		out[i] = n.statusOf()
 	}
 	return out
 }
@@ -54,6 +48,15 @@ type status struct {
 	state    atomic.Int32
 	pid      atomic.Int64
 	restarts atomic.Int32
+}
+
+// onState is a worker's OnState: a restarted worker counts its busy time
+// from zero, so what its predecessor reported is set aside.
+func (n *node) onState(state State, pid int) {
+	if state == StateRestarting {
+		n.busyBase.Add(n.busy.Swap(0))
+	}
+	n.status.set(state, pid)
 }
 
 func (s *status) set(state State, pid int) {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sgn-go/sgn/runtime"
 	"github.com/sgn-go/sgn/shm"
@@ -82,9 +83,12 @@ func (r *run) runWorker(ctx *Context, n *node, path string) error {
 		Segments:    r.segmentList,
 		StopTimeout: r.p.stopTimeout,
 		Restart:     n.runtimePolicy(),
-		OnState:     n.status.set,
+		OnState:     n.onState,
 		Logger:      r.p.logger,
 		LogStdout:   r.p.logStdout,
+	}
+	if r.p.busy {
+		w.Busy = func(ns int64) { n.busy.Store(ns) }
 	}
 	r.p.addWorker(w)
 	return w.Run(ctx)
@@ -148,8 +152,15 @@ func bindWorker(e Element, j *runtime.Job) (*runtime.Binding, error) {
 	if h.EOS {
 		b.RequestEOS()
 	}
+	var busy atomic.Int64
+	if h.Stats {
+		b.Busy = busy.Load
+	}
 	b.Run = func(ctx context.Context) error {
 		c := &Context{Context: ctx, element: h.Element, inWorker: true, eos: eos, segments: segments, pool: j.Pool, budget: j.Budget}
+		if h.Stats {
+			c.busy = &busy
+		}
 		err := runElement(c, e, &spec, nil)
 		for _, pad := range spec.Sinks {
 			pad.(sinkPad).close()

@@ -248,6 +248,8 @@ type Out struct {
 	holds      []hold
 
 	inFlight atomic.Int64 // frames sent and not credited back
+	frames   atomic.Int64 // frames sent, for statistics
+	bytes    atomic.Int64 // their bodies' bytes
 	onEOS    func()
 	eosSent  atomic.Bool
 
@@ -321,6 +323,8 @@ func (o *Out) write(flags uint64, body []byte, slots []wire.Slot, wait bool) err
 	if len(slots) > 0 {
 		flags |= FlagSlots
 	}
+	o.frames.Add(1)
+	o.bytes.Add(int64(len(body)))
 	if o.retain {
 		o.mu.Lock()
 		defer o.mu.Unlock()
@@ -354,6 +358,12 @@ func (o *Out) put(w *writer, flags uint64, body []byte, slots []wire.Slot, wait 
 // InFlight returns the frames sent on o that the receiver has not credited
 // back: queued for it, or being worked on.
 func (o *Out) InFlight() int { return int(o.inFlight.Load()) }
+
+// Window returns the frames o may have in flight.
+func (o *Out) Window() int { return o.window }
+
+// Sent returns the frames sent on o, and the bytes of their bodies.
+func (o *Out) Sent() (frames, bytes int64) { return o.frames.Load(), o.bytes.Load() }
 
 // OnEOS makes o call f the first time it sends a frame with EOS.
 func (o *Out) OnEOS(f func()) { o.onEOS = f }

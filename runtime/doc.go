@@ -37,6 +37,7 @@
 //	freed    main → worker  CBOR sequence of slot, generation pairs: slots of its budget that are free again
 //	eos      main → worker  (empty) sources should end their streams (Ctrl+C)
 //	stop     main → worker  (empty) end now; pending frames are dropped
+//	stats    worker → main  CBOR uint: nanoseconds its element has spent in its method (if the hello asked)
 //	done     worker → main  (empty) the element returned and all its output was sent
 //	error    worker → main  ErrorReport: the element's error or panic
 //

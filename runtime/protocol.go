@@ -29,11 +29,12 @@ const (
 	msgError  byte = 7
 	msgEOS    byte = 8
 	msgFreed  byte = 9
+	msgStats  byte = 10
 )
 
 var msgNames = map[byte]string{
 	msgHello: "hello", msgReady: "ready", msgFrame: "frame", msgCredit: "credit",
-	msgStop: "stop", msgDone: "done", msgError: "error", msgEOS: "eos", msgFreed: "freed",
+	msgStop: "stop", msgDone: "done", msgError: "error", msgEOS: "eos", msgFreed: "freed", msgStats: "stats",
 }
 
 // msgName names a message type for error messages, known or not.
@@ -68,6 +69,9 @@ type Hello struct {
 	// element is done with it, rather than in batches: the main process
 	// then knows what a restarted worker must be given again.
 	Prompt bool `cbor:"prompt,omitempty"`
+	// Stats asks the worker to report, in stats messages, the time its
+	// element spends in its method.
+	Stats bool `cbor:"stats,omitempty"`
 	EOS    bool `cbor:"eos"` // EOS was requested before the worker started
 
 	Pool     *PoolHello     `cbor:"pool,omitempty"`     // the slot pool, if the pipeline has one

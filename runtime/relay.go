@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/sgn-go/sgn/wire"
 )
@@ -34,6 +35,8 @@ type Relay struct {
 	// many of its next frames repeat what a predecessor sent.
 	answered *Out
 	skip     int64
+
+	frames, bytes atomic.Int64 // passed on, for statistics
 }
 
 // A Local takes a relay's frames for the sink pads of the main process:
@@ -104,6 +107,8 @@ func (r *Relay) Deliver(flags uint64, body []byte) error {
 	if r.answered != nil {
 		r.answered.finish(1) // only now: a frame that could not be passed on is not an answer
 	}
+	r.frames.Add(1)
+	r.bytes.Add(int64(len(body)))
 	r.consumed(-1, 0)
 	return nil
 }
@@ -144,6 +149,9 @@ func (r *Relay) finish(k int) {
 	r.mu.Unlock()
 	r.consumed(k, 0)
 }
+
+// Passed returns the frames the relay passed on, and their bodies' bytes.
+func (r *Relay) Passed() (frames, bytes int64) { return r.frames.Load(), r.bytes.Load() }
 
 // restartCredits returns the credits a restarted worker starts with on
 // the relay's pad: its window, less what the links still hold of its

@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/sgn-go/sgn/shm"
+	"github.com/sgn-go/sgn/wire"
 )
 
 // A Job is what the main process asks a worker to do, and what the worker
@@ -39,6 +41,9 @@ type Binding struct {
 	// RequestEOS is called when the main process asks sources to end
 	// their streams. It may be called more than once.
 	RequestEOS func()
+	// Busy, if set, returns the nanoseconds the element has spent in its
+	// method so far: reported to the main process when the hello asks.
+	Busy func() int64
 }
 
 // Exit codes of a worker process.
@@ -147,6 +152,10 @@ func serve(in io.Reader, out io.Writer, setup func(*Job) (*Binding, error)) (int
 		os.Exit(ExitFailed)
 	}()
 
+	if hello.Stats && b.Busy != nil {
+		stop := reportBusy(w, b.Busy)
+		defer stop()
+	}
 	runErr := b.Run(ctx)
 	// Errors from w.send below show on the main process's side as a pipe
 	// that ended without done; there is no one else to tell.
@@ -168,6 +177,34 @@ func serve(in io.Reader, out io.Writer, setup func(*Job) (*Binding, error)) (int
 	}
 	w.send(msgDone, nil)
 	return ExitOK, nil
+}
+
+// busyPeriod is how often a worker reports its element's busy time.
+const busyPeriod = 250 * time.Millisecond
+
+// reportBusy sends the element's busy time to the main process every
+// busyPeriod, and once more when stopped.
+func reportBusy(w *writer, busy func() int64) (stop func()) {
+	send := func() { w.send(msgStats, func(b []byte) []byte { return wire.AppendUint(b, uint64(busy())) }) }
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(busyPeriod)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				send()
+			case <-done:
+				return
+			}
+		}
+	})
+	return func() {
+		close(done)
+		wg.Wait()
+		send()
+	}
 }
 
 // newJob maps the pool and segments the Hello names, and makes the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sgn-go/sgn/shm"
+	"github.com/sgn-go/sgn/wire"
 )
 
 // DefaultStopTimeout is how long a worker that was told to stop may take
@@ -71,6 +72,11 @@ type Worker struct {
 	// OnState, if not nil, is told each time the worker's state changes,
 	// with its process ID (0 before the process starts).
 	OnState func(state State, pid int)
+
+	// Busy, if not nil, asks the worker to measure the time its element
+	// spends in its method, and is given the nanoseconds so far, as they
+	// are reported (every 250 ms, and at the end).
+	Busy func(ns int64)
 
 	lastLog *slog.Logger // the last process's logger, for the failure its end is
 
@@ -391,6 +397,7 @@ func (w *Worker) runOnce(ctx context.Context, c *Conn, n int) (err error, cancel
 
 	hello.SinkWindows, hello.SourceWindows = c.Windows()
 	hello.Prompt = c.finishOnCredit
+	hello.Stats = w.Busy != nil
 	if hello.Pool != nil && w.Budget != nil {
 		hello.Pool.Budget = len(w.Budget.own)
 		hello.Pool.Free = w.Budget.grant(c)
@@ -613,6 +620,15 @@ func (s *session) read() error {
 				return err
 			}
 			s.report = &r
+		case msgStats:
+			d := wire.NewDecoder(body)
+			ns := d.Uint(63)
+			if d.Err() != nil {
+				return fmt.Errorf("%w: stats message: %v", ErrProtocol, d.Err())
+			}
+			if s.Busy != nil {
+				s.Busy(int64(ns))
+			}
 		default:
 			return fmt.Errorf("%w: unexpected %s message from the worker", ErrProtocol, msgName(typ))
 		}

@@ -68,6 +68,7 @@ func (p *Source[T]) connect(r *run) {
 		if err := codec.decodeFrame(&d, flags, body, &f); err != nil {
 			return fmt.Errorf("%s: %w", p.FullName(), err)
 		}
+		defer func() { f = Frame[T]{} }() // keep nothing of it: its data is its receivers'
 		for _, s := range locals {
 			if err := s.deliver(item[T]{f, slots}); err != nil {
 				return err
@@ -112,7 +113,9 @@ func (in *inlet[T]) Deliver(flags uint64, body []byte) error {
 	if err := in.pad.codec.decodeFrame(&in.dec, flags, body, &in.f); err != nil {
 		return fmt.Errorf("%s: %w", in.pad.FullName(), err)
 	}
-	return in.pad.deliver(item[T]{in.f, in.res.slots})
+	err := in.pad.deliver(item[T]{in.f, in.res.slots})
+	in.f = Frame[T]{} // keep nothing of it: its data is its receiver's
+	return err
 }
 
 // deliver queues a frame that arrived from another process. It never

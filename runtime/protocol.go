@@ -72,7 +72,7 @@ type Hello struct {
 	// Stats asks the worker to report, in stats messages, the time its
 	// element spends in its method.
 	Stats bool `cbor:"stats,omitempty"`
-	EOS    bool `cbor:"eos"` // EOS was requested before the worker started
+	EOS   bool `cbor:"eos"` // EOS was requested before the worker started
 
 	Pool     *PoolHello     `cbor:"pool,omitempty"`     // the slot pool, if the pipeline has one
 	Segments []SegmentHello `cbor:"segments,omitempty"` // the pipeline's shared segments

@@ -125,6 +125,20 @@ func TestGraphBroken(t *testing.T) {
 	golden(t, "broken.mmd", p.Mermaid())
 }
 
+// The README shows the tutorial's pipeline as Mermaid draws it.
+func TestGraphREADME(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(readme)[strings.Index(string(readme), "## Seeing the pipeline"):]
+	_, block, ok := strings.Cut(section, "```mermaid\n")
+	block, _, _ = strings.Cut(block, "```")
+	if want := tutorial().Mermaid(); !ok || block != want {
+		t.Errorf("README.md's section Seeing the pipeline has, in its mermaid block:\n%s\nwant the tutorial's pipeline:\n%s", block, want)
+	}
+}
+
 // nasty is an element whose type and pad names are chosen by the test.
 type nasty struct {
 	typ            string

@@ -47,6 +47,13 @@
 //
 // Full pad names follow SGN: "element:src:pad" and "element:snk:pad".
 //
+// [Pipeline.DOT] and [Pipeline.Mermaid] draw the pipeline as a graph, for
+// Graphviz (dot -Tsvg) or for Markdown: each element with its name, Go type
+// and pads, links from pad to pad, and the elements that run in workers
+// set apart. They draw a pipeline that fails Check as well, its mistakes in
+// red: unlinked pads, a sink pad's extra upstreams, links to elements that
+// are not in the pipeline.
+//
 // [Pipeline.RequestEOS] asks every source to end its stream, so that the
 // pipeline drains and ends normally; sources with a New method do so by
 // themselves, others watch [Context.EOSRequested]. With [HandleSignals], the

@@ -16,6 +16,7 @@ const _ = sgn.GeneratedV1
 
 var (
 	_ sgn.Element = (*Affine)(nil)
+	_ sgn.Element = (*AllocTee)(nil)
 	_ sgn.Element = (*Blob)(nil)
 	_ sgn.Element = (*BlobSink)(nil)
 	_ sgn.Element = (*Bump)(nil)
@@ -29,6 +30,7 @@ var (
 	_ sgn.Element = (*Floats)(nil)
 	_ sgn.Element = (*Gain)(nil)
 	_ sgn.Element = (*Head)(nil)
+	_ sgn.Element = (*HeadFloats)(nil)
 	_ sgn.Element = (*Ramp)(nil)
 	_ sgn.Element = (*Readings)(nil)
 	_ sgn.Element = (*Relabel)(nil)
@@ -41,6 +43,7 @@ var (
 	_ sgn.Element = (*UntilEOS)(nil)
 	_ sgn.Element = (*Verify)(nil)
 	_ sgn.Element = (*VerifyChunks)(nil)
+	_ sgn.Element = (*VerifyInTurn)(nil)
 )
 
 // SGNElement describes Affine to package sgn.
@@ -77,6 +80,37 @@ func (e *Affine) SGNElement() sgn.Spec {
 					e.Copy = d.Bool()
 				case "Alloc":
 					e.Alloc = d.Bool()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes AllocTee to package sgn.
+func (e *AllocTee) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.AllocTee",
+		Worker:    "testelems-alloctee",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-alloctee",
+		Sources:   []sgn.Pad{e.A.Init("a", sgnCodecFloat64Slice), e.B.Init("b", sgnCodecFloat64Slice)},
+		Run:       e.Run,
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(2)
+			w.Text("Len")
+			w.Int(e.Len)
+			w.Text("Count")
+			w.Int(e.Count)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Len":
+					e.Len = d.Int(64)
+				case "Count":
+					e.Count = d.Int(64)
 				default:
 					d.Skip()
 				}
@@ -467,6 +501,33 @@ func (e *Head) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes HeadFloats to package sgn.
+func (e *HeadFloats) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.HeadFloats",
+		Worker:    "testelems-headfloats",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-headfloats",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64Slice)},
+		Run:       e.Run,
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Limit")
+			w.Int(e.Limit)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Limit":
+					e.Limit = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
 // SGNElement describes Ramp to package sgn.
 func (e *Ramp) SGNElement() sgn.Spec {
 	return sgn.Spec{
@@ -790,6 +851,33 @@ func (e *VerifyChunks) SGNElement() sgn.Spec {
 					e.Factor = d.Float32()
 				case "Channel":
 					e.Channel = d.Text()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes VerifyInTurn to package sgn.
+func (e *VerifyInTurn) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.VerifyInTurn",
+		Worker:    "testelems-verifyinturn",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-verifyinturn",
+		Sinks:     []sgn.Pad{e.A.Init("a", sgnCodecFloat64Slice), e.B.Init("b", sgnCodecFloat64Slice)},
+		Run:       e.Run,
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Len")
+			w.Int(e.Len)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Len":
+					e.Len = d.Int(64)
 				default:
 					d.Skip()
 				}

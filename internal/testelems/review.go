@@ -1,0 +1,100 @@
+package testelems
+
+import (
+	"fmt"
+
+	"github.com/sgn-go/sgn"
+)
+
+// AllocTee sends Count frames of Len float64s, sample i of frame k being
+// Sample(k, i, Len), on both A and B: one slice from sgn.Alloc in the two
+// frames, as a tee that fills its output in place would.
+//
+//sgn:element
+type AllocTee struct {
+	A     sgn.Source[[]float64] `sgn:"a"`
+	B     sgn.Source[[]float64] `sgn:"b"`
+	Len   int64
+	Count int64
+}
+
+// Run sends every frame on A, then on B.
+func (t *AllocTee) Run(ctx *sgn.Context) error {
+	for k := range t.Count {
+		s, err := sgn.Alloc[float64](ctx, int(t.Len))
+		if err != nil {
+			return err
+		}
+		for i := range s {
+			s[i] = Sample(k, int64(i), t.Len)
+		}
+		f := sgn.Frame[[]float64]{Data: s, EOS: k+1 >= t.Count}
+		if err := t.A.Send(ctx, f); err != nil {
+			return err
+		}
+		if err := t.B.Send(ctx, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// VerifyInTurn checks, as Verify does with Mul 1, every frame of A and then
+// every frame of B: it reads all of A before it looks at B, as a join that
+// concatenates its inputs does, so B's frames pile up meanwhile.
+//
+//sgn:element
+type VerifyInTurn struct {
+	A   sgn.Sink[[]float64] `sgn:"a"`
+	B   sgn.Sink[[]float64] `sgn:"b"`
+	Len int64
+
+	frames int64
+}
+
+// Run checks A, then B.
+func (v *VerifyInTurn) Run(ctx *sgn.Context) error {
+	for _, in := range []*sgn.Sink[[]float64]{&v.A, &v.B} {
+		for k := int64(0); ; k++ {
+			f, err := in.Recv(ctx)
+			if err != nil {
+				return err
+			}
+			if !f.Gap {
+				for i, x := range f.Data {
+					if want := Sample(k, int64(i), v.Len); x != want {
+						return fmt.Errorf("%s: frame %d, sample %d: %v, want %v", in.Name(), k, i, x, want)
+					}
+				}
+				v.frames++
+			}
+			if f.EOS {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// Frames returns the number of frames checked, on both pads.
+func (v *VerifyInTurn) Frames() int64 { return v.frames }
+
+// HeadFloats takes the first Limit frames of its input and returns, before
+// EOS, while its upstream may still be sending.
+//
+//sgn:element
+type HeadFloats struct {
+	In    sgn.Sink[[]float64] `sgn:"in"`
+	Limit int64
+}
+
+// Run takes Limit frames and returns.
+func (h *HeadFloats) Run(ctx *sgn.Context) error {
+	for range h.Limit {
+		f, err := h.In.Recv(ctx)
+		if err != nil || f.EOS {
+			return err
+		}
+	}
+	return nil
+}

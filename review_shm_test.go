@@ -2,6 +2,7 @@ package sgn_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
@@ -155,4 +156,29 @@ func inChild(t *testing.T) bool {
 		t.Fatalf("%v:\n%s", err, out)
 	}
 	return false
+}
+
+// A frame with more large slices than its sender has slots (here three
+// rows of 32 KiB, and two slots; with the defaults, nine rows of 4 MiB)
+// cannot wait for a slot to come back: the only frames that could give one
+// back are its own, not sent yet. It must still travel, the slices beyond
+// the budget inline, as a slice larger than a slot does.
+func TestAFrameWithMoreLargeSlicesThanSlotsIsSent(t *testing.T) {
+	for _, alloc := range []bool{false, true} {
+		t.Run(fmt.Sprintf("alloc=%v", alloc), func(t *testing.T) {
+			const frames = 10
+			src := &testelems.Rows{Rows: 3, Len: rampLen, Count: frames, Alloc: alloc}
+			snk := &testelems.VerifyRows{Rows: 3, Len: rampLen}
+			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(2, slotSize))
+			p.Insert("src", src)
+			p.Insert("snk", snk, sgn.InWorker())
+			sgn.Link(&src.Out, &snk.In)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := runWithin(t, p, ctx, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			checkPool(t, p)
+		})
+	}
 }

@@ -98,3 +98,71 @@ func (h *HeadFloats) Run(ctx *sgn.Context) error {
 	}
 	return nil
 }
+
+// Rows sends Count frames of Rows rows of Len float64s, as a multichannel
+// instrument would: sample i of row r of frame k is Sample(k*Rows+r, i,
+// Len). With Alloc, each row comes from sgn.Alloc.
+//
+//sgn:element
+type Rows struct {
+	Out   sgn.Source[[][]float64] `sgn:"out"`
+	Rows  int64
+	Len   int64
+	Count int64
+	Alloc bool
+
+	k int64
+}
+
+// New fills the next frame.
+func (r *Rows) New(ctx *sgn.Context) (sgn.Frame[[][]float64], error) {
+	rows := make([][]float64, r.Rows)
+	for j := range rows {
+		if r.Alloc {
+			var err error
+			if rows[j], err = sgn.Alloc[float64](ctx, int(r.Len)); err != nil {
+				return sgn.Frame[[][]float64]{}, err
+			}
+		} else {
+			rows[j] = make([]float64, r.Len)
+		}
+		for i := range rows[j] {
+			rows[j][i] = Sample(r.k*r.Rows+int64(j), int64(i), r.Len)
+		}
+	}
+	r.k++
+	return sgn.Frame[[][]float64]{Data: rows, EOS: r.k >= r.Count}, nil
+}
+
+// VerifyRows checks the frames of a Rows with the same Rows and Len.
+//
+//sgn:element
+type VerifyRows struct {
+	In   sgn.Sink[[][]float64] `sgn:"in"`
+	Rows int64
+	Len  int64
+
+	frames int64
+}
+
+// Consume checks one frame.
+func (v *VerifyRows) Consume(ctx *sgn.Context, f sgn.Frame[[][]float64]) error {
+	if f.Gap {
+		return nil
+	}
+	if int64(len(f.Data)) != v.Rows {
+		return fmt.Errorf("frame %d has %d rows, want %d", v.frames, len(f.Data), v.Rows)
+	}
+	for j, row := range f.Data {
+		for i, x := range row {
+			if want := Sample(v.frames*v.Rows+int64(j), int64(i), v.Len); x != want || int64(len(row)) != v.Len {
+				return fmt.Errorf("frame %d, row %d, sample %d of %d: %v, want %v", v.frames, j, i, len(row), x, want)
+			}
+		}
+	}
+	v.frames++
+	return nil
+}
+
+// Frames returns the number of frames checked.
+func (v *VerifyRows) Frames() int64 { return v.frames }

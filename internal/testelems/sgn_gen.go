@@ -36,6 +36,7 @@ var (
 	_ sgn.Element = (*Relabel)(nil)
 	_ sgn.Element = (*Restamp)(nil)
 	_ sgn.Element = (*RestampChunk)(nil)
+	_ sgn.Element = (*Rows)(nil)
 	_ sgn.Element = (*Scale)(nil)
 	_ sgn.Element = (*Stamp)(nil)
 	_ sgn.Element = (*StampChunks)(nil)
@@ -44,6 +45,7 @@ var (
 	_ sgn.Element = (*Verify)(nil)
 	_ sgn.Element = (*VerifyChunks)(nil)
 	_ sgn.Element = (*VerifyInTurn)(nil)
+	_ sgn.Element = (*VerifyRows)(nil)
 )
 
 // SGNElement describes Affine to package sgn.
@@ -636,6 +638,47 @@ func (e *RestampChunk) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes Rows to package sgn.
+func (e *Rows) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Rows",
+		Worker:    "testelems-rows",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-rows",
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64SliceSlice)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSource(ctx, &e.Out, e.New)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(4)
+			w.Text("Rows")
+			w.Int(e.Rows)
+			w.Text("Len")
+			w.Int(e.Len)
+			w.Text("Count")
+			w.Int(e.Count)
+			w.Text("Alloc")
+			w.Bool(e.Alloc)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Rows":
+					e.Rows = d.Int(64)
+				case "Len":
+					e.Len = d.Int(64)
+				case "Count":
+					e.Count = d.Int(64)
+				case "Alloc":
+					e.Alloc = d.Bool()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
 // SGNElement describes Scale to package sgn.
 func (e *Scale) SGNElement() sgn.Spec {
 	return sgn.Spec{
@@ -886,6 +929,39 @@ func (e *VerifyInTurn) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes VerifyRows to package sgn.
+func (e *VerifyRows) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.VerifyRows",
+		Worker:    "testelems-verifyrows",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-verifyrows",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64SliceSlice)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(2)
+			w.Text("Rows")
+			w.Int(e.Rows)
+			w.Text("Len")
+			w.Int(e.Len)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Rows":
+					e.Rows = d.Int(64)
+				case "Len":
+					e.Len = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
 // sgnCodecBytes is the CBOR codec of []byte frames.
 var sgnCodecBytes = sgn.Codec[[]byte]{
 	Encode: func(w *wire.Encoder, v *[]byte) { w.Bytes(*v) },
@@ -908,6 +984,30 @@ var sgnCodecFloat64 = sgn.Codec[float64]{
 var sgnCodecFloat64Slice = sgn.Codec[[]float64]{
 	Encode: func(w *wire.Encoder, v *[]float64) { wire.EncodeFloat64s(w, *v) },
 	Decode: func(d *wire.Decoder, v *[]float64) { *v = wire.Float64s[float64](d) },
+}
+
+// sgnCodecFloat64SliceSlice is the CBOR codec of [][]float64 frames.
+var sgnCodecFloat64SliceSlice = sgn.Codec[[][]float64]{
+	Encode: func(w *wire.Encoder, v *[][]float64) {
+		if *v == nil {
+			w.Null()
+		} else {
+			w.ArrayHeader(len(*v))
+			for i := range *v {
+				wire.EncodeFloat64s(w, (*v)[i])
+			}
+		}
+	},
+	Decode: func(d *wire.Decoder, v *[][]float64) {
+		if n, ok := d.ArrayLen(); ok {
+			*v = make([][]float64, n)
+			for i := range *v {
+				(*v)[i] = wire.Float64s[float64](d)
+			}
+		} else {
+			*v = nil
+		}
+	},
 }
 
 // sgnCodecInt64 is the CBOR codec of int64 frames.

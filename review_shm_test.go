@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,5 +184,43 @@ func TestAFrameWithMoreLargeSlicesThanSlotsIsSent(t *testing.T) {
 			}
 			checkPool(t, p)
 		})
+	}
+}
+
+// A program that an element in a worker starts does not inherit the
+// pipeline's shared memory: the worker keeps its pipes from leaking into
+// such processes, and must do the same for the descriptors of the slot
+// pool and the shared segments, or a helper that outlives the run keeps
+// the memory alive.
+func TestProgramsStartedByAWorkerDoNotHoldTheSharedMemory(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	spawn := &testelems.Spawn{Command: "sleep", Args: []string{"30"}, PIDFile: pidFile}
+	snk := &testelems.Verify{Len: rampLen}
+	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(2, slotSize))
+	seg, err := p.Share("inherited-segment", 4096, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	p.Insert("spawn", spawn, sgn.InWorker())
+	p.Insert("snk", snk)
+	sgn.Link(&spawn.Out, &snk.In)
+	if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(pid, syscall.SIGKILL)
+	fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
+	for _, fd := range fds {
+		if target, _ := os.Readlink(fd); strings.Contains(target, "memfd:sgn:") {
+			t.Errorf("the helper the worker started holds %s as %s", target, fd)
+		}
 	}
 }

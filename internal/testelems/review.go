@@ -2,6 +2,8 @@ package testelems
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 
 	"github.com/sgn-go/sgn"
 )
@@ -166,3 +168,29 @@ func (v *VerifyRows) Consume(ctx *sgn.Context, f sgn.Frame[[][]float64]) error {
 
 // Frames returns the number of frames checked.
 func (v *VerifyRows) Frames() int64 { return v.frames }
+
+// Spawn starts a helper program, Command with Args, as an element may (a
+// compressor, a shell), writes the helper's process ID to PIDFile, and
+// sends an empty stream of float64 slices. It does not wait for the
+// helper.
+//
+//sgn:element
+type Spawn struct {
+	Out     sgn.Source[[]float64] `sgn:"out"`
+	Command string
+	Args    []string
+	PIDFile string
+}
+
+// New starts the helper and ends the stream.
+func (s *Spawn) New(ctx *sgn.Context) (sgn.Frame[[]float64], error) {
+	cmd := exec.Command(s.Command, s.Args...)
+	if err := cmd.Start(); err != nil {
+		return sgn.Frame[[]float64]{}, err
+	}
+	if err := os.WriteFile(s.PIDFile, fmt.Appendf(nil, "%d", cmd.Process.Pid), 0o644); err != nil {
+		return sgn.Frame[[]float64]{}, err
+	}
+	cmd.Process.Release()
+	return sgn.Frame[[]float64]{EOS: true, Gap: true}, nil
+}

@@ -38,6 +38,7 @@ var (
 	_ sgn.Element = (*RestampChunk)(nil)
 	_ sgn.Element = (*Rows)(nil)
 	_ sgn.Element = (*Scale)(nil)
+	_ sgn.Element = (*Spawn)(nil)
 	_ sgn.Element = (*Stamp)(nil)
 	_ sgn.Element = (*StampChunks)(nil)
 	_ sgn.Element = (*Touch)(nil)
@@ -713,6 +714,43 @@ func (e *Scale) SGNElement() sgn.Spec {
 					e.PanicAt = d.Int(64)
 				case "ExitAt":
 					e.ExitAt = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes Spawn to package sgn.
+func (e *Spawn) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Spawn",
+		Worker:    "testelems-spawn",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-spawn",
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64Slice)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSource(ctx, &e.Out, e.New)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(3)
+			w.Text("Command")
+			w.Text(e.Command)
+			w.Text("Args")
+			wire.EncodeStrings(w, e.Args)
+			w.Text("PIDFile")
+			w.Text(e.PIDFile)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Command":
+					e.Command = d.Text()
+				case "Args":
+					e.Args = wire.Strings[string](d)
+				case "PIDFile":
+					e.PIDFile = d.Text()
 				default:
 					d.Skip()
 				}

@@ -131,7 +131,7 @@ func TestADiamondOfLargeFramesDoesNotHangOnSlots(t *testing.T) {
 			sgn.Link(&src.Out, &x.In)
 			sgn.Link(&x.Out, &join.A)
 			sgn.Link(&src.Out, &join.B)
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := runWithin(t, p, ctx, time.Minute); err != nil {
 				t.Fatal(err)
@@ -177,7 +177,7 @@ func TestAFrameWithMoreLargeSlicesThanSlotsIsSent(t *testing.T) {
 			p.Insert("src", src)
 			p.Insert("snk", snk, sgn.InWorker())
 			sgn.Link(&src.Out, &snk.In)
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := runWithin(t, p, ctx, time.Minute); err != nil {
 				t.Fatal(err)

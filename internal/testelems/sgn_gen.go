@@ -16,6 +16,7 @@ const _ = sgn.GeneratedV1
 
 var (
 	_ sgn.Element = (*Affine)(nil)
+	_ sgn.Element = (*AllocTee)(nil)
 	_ sgn.Element = (*Blob)(nil)
 	_ sgn.Element = (*BlobSink)(nil)
 	_ sgn.Element = (*Bump)(nil)
@@ -30,13 +31,16 @@ var (
 	_ sgn.Element = (*Floats)(nil)
 	_ sgn.Element = (*Gain)(nil)
 	_ sgn.Element = (*Head)(nil)
+	_ sgn.Element = (*HeadFloats)(nil)
 	_ sgn.Element = (*OneBlob)(nil)
 	_ sgn.Element = (*Ramp)(nil)
 	_ sgn.Element = (*Readings)(nil)
 	_ sgn.Element = (*Relabel)(nil)
 	_ sgn.Element = (*Restamp)(nil)
 	_ sgn.Element = (*RestampChunk)(nil)
+	_ sgn.Element = (*Rows)(nil)
 	_ sgn.Element = (*Scale)(nil)
+	_ sgn.Element = (*Spawn)(nil)
 	_ sgn.Element = (*Stall)(nil)
 	_ sgn.Element = (*Stamp)(nil)
 	_ sgn.Element = (*StampChunks)(nil)
@@ -44,6 +48,8 @@ var (
 	_ sgn.Element = (*UntilEOS)(nil)
 	_ sgn.Element = (*Verify)(nil)
 	_ sgn.Element = (*VerifyChunks)(nil)
+	_ sgn.Element = (*VerifyInTurn)(nil)
+	_ sgn.Element = (*VerifyRows)(nil)
 )
 
 // SGNElement describes Affine to package sgn.
@@ -85,6 +91,38 @@ func (e *Affine) SGNElement() sgn.Spec {
 					e.Alloc = d.Bool()
 				case "Crash":
 					sgnDecodeCrash(d, &e.Crash)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes AllocTee to package sgn.
+func (e *AllocTee) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.AllocTee",
+		Worker:    "testelems-alloctee",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-alloctee",
+		Sources:   []sgn.Pad{e.A.Init("a", sgnCodecFloat64Slice), e.B.Init("b", sgnCodecFloat64Slice)},
+		Method:    "Run",
+		Run:       e.Run,
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(2)
+			w.Text("Len")
+			w.Int(e.Len)
+			w.Text("Count")
+			w.Int(e.Count)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Len":
+					e.Len = d.Int(64)
+				case "Count":
+					e.Count = d.Int(64)
 				default:
 					d.Skip()
 				}
@@ -535,6 +573,34 @@ func (e *Head) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes HeadFloats to package sgn.
+func (e *HeadFloats) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.HeadFloats",
+		Worker:    "testelems-headfloats",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-headfloats",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64Slice)},
+		Method:    "Run",
+		Run:       e.Run,
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Limit")
+			w.Int(e.Limit)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Limit":
+					e.Limit = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
 // SGNElement describes OneBlob to package sgn.
 func (e *OneBlob) SGNElement() sgn.Spec {
 	return sgn.Spec{
@@ -676,6 +742,48 @@ func (e *RestampChunk) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes Rows to package sgn.
+func (e *Rows) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Rows",
+		Worker:    "testelems-rows",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-rows",
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64SliceSlice)},
+		Method:    "New",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSource(ctx, &e.Out, e.New)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(4)
+			w.Text("Rows")
+			w.Int(e.Rows)
+			w.Text("Len")
+			w.Int(e.Len)
+			w.Text("Count")
+			w.Int(e.Count)
+			w.Text("Alloc")
+			w.Bool(e.Alloc)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Rows":
+					e.Rows = d.Int(64)
+				case "Len":
+					e.Len = d.Int(64)
+				case "Count":
+					e.Count = d.Int(64)
+				case "Alloc":
+					e.Alloc = d.Bool()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
 // SGNElement describes Scale to package sgn.
 func (e *Scale) SGNElement() sgn.Spec {
 	return sgn.Spec{
@@ -715,6 +823,44 @@ func (e *Scale) SGNElement() sgn.Spec {
 					e.ExitAt = d.Int(64)
 				case "Crash":
 					sgnDecodeCrash(d, &e.Crash)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes Spawn to package sgn.
+func (e *Spawn) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Spawn",
+		Worker:    "testelems-spawn",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-spawn",
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecFloat64Slice)},
+		Method:    "New",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSource(ctx, &e.Out, e.New)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(3)
+			w.Text("Command")
+			w.Text(e.Command)
+			w.Text("Args")
+			wire.EncodeStrings(w, e.Args)
+			w.Text("PIDFile")
+			w.Text(e.PIDFile)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Command":
+					e.Command = d.Text()
+				case "Args":
+					e.Args = wire.Strings[string](d)
+				case "PIDFile":
+					e.PIDFile = d.Text()
 				default:
 					d.Skip()
 				}
@@ -948,6 +1094,68 @@ func (e *VerifyChunks) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes VerifyInTurn to package sgn.
+func (e *VerifyInTurn) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.VerifyInTurn",
+		Worker:    "testelems-verifyinturn",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-verifyinturn",
+		Sinks:     []sgn.Pad{e.A.Init("a", sgnCodecFloat64Slice), e.B.Init("b", sgnCodecFloat64Slice)},
+		Method:    "Run",
+		Run:       e.Run,
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Len")
+			w.Int(e.Len)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Len":
+					e.Len = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes VerifyRows to package sgn.
+func (e *VerifyRows) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.VerifyRows",
+		Worker:    "testelems-verifyrows",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-verifyrows",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecFloat64SliceSlice)},
+		Method:    "Consume",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(2)
+			w.Text("Rows")
+			w.Int(e.Rows)
+			w.Text("Len")
+			w.Int(e.Len)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Rows":
+					e.Rows = d.Int(64)
+				case "Len":
+					e.Len = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
 // sgnCodecBytes is the CBOR codec of []byte frames.
 var sgnCodecBytes = sgn.Codec[[]byte]{
 	Encode: func(w *wire.Encoder, v *[]byte) { w.Bytes(*v) },
@@ -970,6 +1178,30 @@ var sgnCodecFloat64 = sgn.Codec[float64]{
 var sgnCodecFloat64Slice = sgn.Codec[[]float64]{
 	Encode: func(w *wire.Encoder, v *[]float64) { wire.EncodeFloat64s(w, *v) },
 	Decode: func(d *wire.Decoder, v *[]float64) { *v = wire.Float64s[float64](d) },
+}
+
+// sgnCodecFloat64SliceSlice is the CBOR codec of [][]float64 frames.
+var sgnCodecFloat64SliceSlice = sgn.Codec[[][]float64]{
+	Encode: func(w *wire.Encoder, v *[][]float64) {
+		if *v == nil {
+			w.Null()
+		} else {
+			w.ArrayHeader(len(*v))
+			for i := range *v {
+				wire.EncodeFloat64s(w, (*v)[i])
+			}
+		}
+	},
+	Decode: func(d *wire.Decoder, v *[][]float64) {
+		if n, ok := d.ArrayLen(); ok {
+			*v = make([][]float64, n)
+			for i := range *v {
+				(*v)[i] = wire.Float64s[float64](d)
+			}
+		} else {
+			*v = nil
+		}
+	},
 }
 
 // sgnCodecInt64 is the CBOR codec of int64 frames.

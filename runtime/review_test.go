@@ -45,7 +45,7 @@ func TestADescriptorWithoutTheSlotsFlagIsCheckedToo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewConn(4, 0, 1)
+	c := NewConn(nil, []int{4})
 	c.Account(p, b)
 	relay := NewRelay(c, 0)
 	consumed, _ := relay.AddLocal()
@@ -62,7 +62,7 @@ func TestADescriptorWithoutTheSlotsFlagIsCheckedToo(t *testing.T) {
 	})
 	w := &Worker{
 		Element: "x", Path: exe, Conn: c, Pool: p, Budget: b,
-		Hello: Hello{Sources: []string{"out"}, Window: 4},
+		Hello: Hello{Sources: []string{"out"}},
 	}
 	t.Setenv("SGN_REVIEW_WORKER", "unflagged")
 	t.Setenv("GORACE", "atexit_sleep_ms=0")

@@ -34,7 +34,9 @@ func (p *Source[T]) connect(r *run) {
 			s.pool = r.pool
 			p.local = append(p.local, s)
 		}
-		p.scan = r.pool != nil && hasSlices[T]() && (from.budget != nil || from.fedByWorker)
+		// Frames may hold slots whatever feeds this element: an upstream in
+		// this process may pass on a worker's slices, in place.
+		p.scan = r.pool != nil && hasSlices[T]()
 		return
 	}
 	relay := runtime.NewRelay(from.conn, p.index)
@@ -59,13 +61,14 @@ func (p *Source[T]) connect(r *run) {
 		return
 	}
 	var d wire.Decoder
+	var res wire.Resolver
 	if r.pool != nil {
-		d.SetResolver(r.pool)
+		res = r.pool
 	}
 	codec := p.codec
 	var f Frame[T] // reused: decoding through the codec's function value would put a fresh one on the heap
 	relay.SetLocal(func(flags uint64, body []byte, slots []uint32) error {
-		if err := codec.decodeFrame(&d, flags, body, &f); err != nil {
+		if err := codec.decodeFrame(&d, res, flags, body, &f); err != nil {
 			return fmt.Errorf("%s: %w", p.FullName(), err)
 		}
 		defer func() { f = Frame[T]{} }() // keep nothing of it: its data is its receivers'
@@ -94,7 +97,6 @@ func (p *Sink[T]) inlet(c *runtime.Conn, pool *runtime.Pool) {
 	in := &inlet[T]{pad: p}
 	if pool != nil {
 		in.res.pool = pool
-		in.dec.SetResolver(&in.res)
 	}
 	c.SetIn(i, in)
 }
@@ -110,7 +112,11 @@ type inlet[T any] struct {
 // Deliver decodes a frame into the queue (runtime.In).
 func (in *inlet[T]) Deliver(flags uint64, body []byte) error {
 	in.res.slots = nil
-	if err := in.pad.codec.decodeFrame(&in.dec, flags, body, &in.f); err != nil {
+	var res wire.Resolver
+	if in.res.pool != nil {
+		res = &in.res
+	}
+	if err := in.pad.codec.decodeFrame(&in.dec, res, flags, body, &in.f); err != nil {
 		return fmt.Errorf("%s: %w", in.pad.FullName(), err)
 	}
 	err := in.pad.deliver(item[T]{in.f, in.res.slots})

@@ -63,7 +63,7 @@ type Context struct {
 	segments map[string]*shm.Segment
 	pool     *runtime.Pool   // nil if the pipeline has no slot pool
 	budget   *runtime.Budget // the element's slots; nil if its frames stay in this process
-	allocs   []wire.Slot     // slots Alloc handed out that no frame has carried yet
+	allocs   []alloc         // slots Alloc handed out, still the element's
 	busy     *atomic.Int64   // nanoseconds inside New, Process or Consume; nil: not measured
 }
 

@@ -60,6 +60,16 @@ func (p *Source[T]) encode(ctx *Context, f *Frame[T]) error {
 		e.placer = placer{ctx: ctx, e: e, copy: len(p.remote) > 0}
 		pl = &e.placer
 	}
+	if len(p.remote) == 0 {
+		// Only this process's sink pads: nothing to encode, only the slots
+		// the frame's slices lie in to find.
+		e.w.Scan(pl)
+		p.data = f.Data
+		p.codec.Encode(&e.w, &p.data)
+		var zero T
+		p.data = zero
+		return e.w.Err()
+	}
 	e.w.Reset(e.buf[:0], pl)
 	// The codec is a function value, whose arguments escape: encoding a
 	// copy kept in the pad keeps the frame itself off the heap.
@@ -83,15 +93,12 @@ func (p *Source[T]) encode(ctx *Context, f *Frame[T]) error {
 }
 
 // sent ends the sending of a frame: the slots it was copied into now
-// belong to its receivers, and so do the element's allocations it carried.
+// belong to its receivers.
 func (e *encoding) sent(ctx *Context) {
 	for _, s := range e.placed {
 		ctx.pool.Release([]uint32{s.Index}) // the placer's reference; in a worker, the main process keeps the accounts
 	}
 	e.placed = e.placed[:0]
-	if len(e.found) > 0 {
-		ctx.allocsSent(e.found)
-	}
 	e.found, e.body = nil, nil
 	if cap(e.buf) > keepEncoded {
 		e.buf = nil // grown for an outsized frame: give it back
@@ -124,9 +131,9 @@ func (pl *placer) Place(mem []byte) (wire.Slot, bool, error) {
 	if pl.copy {
 		budget = pl.ctx.budget
 	}
-	s, placed, ok, err := pl.ctx.pool.Place(pl.ctx, mem, budget)
-	if err != nil || !ok {
-		return s, ok, err
+	s, placed, ok := pl.ctx.pool.Place(mem, budget)
+	if !ok {
+		return s, false, nil
 	}
 	e := pl.e
 	e.slots = append(e.slots, s)
@@ -140,10 +147,16 @@ func (pl *placer) Place(mem []byte) (wire.Slot, bool, error) {
 }
 
 // decodeFrame decodes a frame's body into f, with d, which it resets (and
-// leaves holding nothing, so that the message's buffer can go).
-func (c *Codec[T]) decodeFrame(d *wire.Decoder, flags uint64, body []byte, f *Frame[T]) error {
+// leaves holding nothing, so that the message's buffer can go). Slot
+// descriptors are resolved with res, in a frame whose flags say it holds
+// some; anywhere else they are an error.
+func (c *Codec[T]) decodeFrame(d *wire.Decoder, res wire.Resolver, flags uint64, body []byte, f *Frame[T]) error {
 	*f = Frame[T]{EOS: flags&runtime.FlagEOS != 0, Gap: flags&runtime.FlagGap != 0}
 	d.Reset(body)
+	if flags&runtime.FlagSlots == 0 {
+		res = nil
+	}
+	d.SetResolver(res)
 	defer d.Reset(nil)
 	c.Decode(d, &f.Data)
 	if err := d.Err(); err != nil {

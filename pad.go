@@ -156,6 +156,9 @@ func (p *Source[T]) Send(ctx *Context, f Frame[T]) error {
 			return fmt.Errorf("%s: %w", p.FullName(), err)
 		}
 		defer e.sent(ctx)
+		if len(ctx.allocs) > 0 {
+			defer ctx.allocsSent(e.found)
+		}
 	}
 	for _, s := range p.local {
 		if err := s.put(ctx, item[T]{f, e.found}); err != nil {

@@ -104,10 +104,10 @@ const (
 // element that sends frames to another process (rounded up to whole memory
 // pages). A byte or numeric slice of 16 KiB or more travels in a slot, and
 // the receiver reads the sender's memory; one larger than a slot is copied
-// through the pipe instead. An element whose n slots are all in frames that
-// their consumers have not finished with waits for one. Slots cost memory
-// only once they are used. The default is DefaultSlots slots of
-// DefaultSlotSize bytes.
+// through the pipe instead, and so is one whose element's n slots are all in
+// frames that their consumers have not finished with: slots never make an
+// element wait (the links' queues do). Slots cost memory only once they are
+// used. The default is DefaultSlots slots of DefaultSlotSize bytes.
 func Slots(n, size int) PipelineOption {
 	return func(p *Pipeline) { p.slots, p.slotSize = max(1, n), max(1, size) }
 }

@@ -134,7 +134,7 @@ func TestRestartsKeepTheSlotPoolWhole(t *testing.T) {
 	src := &testelems.Ramp{Len: rampLen, Count: frames, Alloc: true}
 	x := &testelems.Affine{Mul: 2, Crash: testelems.Crash{At: 61, How: "kill"}}
 	snk := &testelems.Verify{Len: rampLen, Mul: 2, Memory: "slots"}
-	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(3, slotSize), sgn.QueueSize(4))
+	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(16, slotSize), sgn.QueueSize(4))
 	p.Insert("src", src)
 	p.Insert("x", x, sgn.InWorker(), sgn.Restart(100, time.Minute))
 	p.Insert("snk", snk)

@@ -27,7 +27,7 @@ func TestSlotsStayHeldThroughAChainOfInProcessTransforms(t *testing.T) {
 	src := &testelems.Ramp{Len: rampLen, Count: frames, Alloc: true}
 	a := &testelems.Affine{Mul: 1, Add: 1}
 	b := &testelems.Affine{Mul: 2}
-	snk := &testelems.Verify{Len: rampLen, Mul: 2, Add: 2, Delay: 2 * time.Millisecond, Memory: "slots"}
+	snk := &testelems.Verify{Len: rampLen, Mul: 2, Add: 2, Delay: 2 * time.Millisecond}
 	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(2, slotSize), sgn.QueueSize(8))
 	p.Insert("src", src, sgn.InWorker())
 	p.Insert("a", a)
@@ -54,7 +54,7 @@ func TestAllocSlicesStayHeldPastAnInProcessTransform(t *testing.T) {
 	src := &testelems.Ramp{Len: rampLen, Count: frames, Alloc: true}
 	there := &testelems.Verify{Len: rampLen, Mul: 1}
 	x := &testelems.Affine{Mul: 1}
-	here := &testelems.Verify{Len: rampLen, Mul: 1, Delay: 2 * time.Millisecond, Memory: "slots"}
+	here := &testelems.Verify{Len: rampLen, Mul: 1, Delay: 2 * time.Millisecond}
 	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(2, slotSize), sgn.QueueSize(8))
 	p.Insert("src", src)
 	p.Insert("there", there, sgn.InWorker())

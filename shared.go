@@ -84,49 +84,73 @@ func (c *Context) Segment(name string) (*shm.Segment, error) {
 // only its place. Otherwise it is an ordinary slice.
 //
 // Unlike make, Alloc does not zero the slice: a slot is reused from frame to
-// frame, so set every element. The slice belongs to the element until a
-// frame carries it away (send it once); one that no frame carried is taken
-// back when the element's New, Process or Consume returns (for an element
-// with Run, when Run returns). When the element's slots are all in frames
-// that their consumers have not finished with, Alloc waits for one: the
-// pipeline's backpressure. It fails only if the pipeline stops meanwhile.
+// frame, so set every element. The slice is the element's until it has sent
+// the frames that carry it: send it on as many pads as you like, one frame
+// after the other; once the element sends a frame without it, or its New,
+// Process or Consume returns (for an element with Run, when Run returns),
+// it is no longer the element's to use. Each element has a few slots (see
+// Slots): when all of them are in frames that their consumers have not
+// finished with, Alloc returns an ordinary slice, which travels in the
+// message, copied. It never waits, and fails only if n is negative.
 //
-// A slice smaller than the pipeline's inline threshold (16 KiB by default)
-// or larger than a slot is made with make: it travels in the message.
+// A slice smaller than the pipeline's inline threshold (16 KiB) or larger
+// than a slot is made with make: it travels in the message.
 func Alloc[E shm.Number](ctx *Context, n int) ([]E, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("%s: Alloc of %d elements", ctx.element, n)
+	}
 	var zero E
 	size := n * int(unsafe.Sizeof(zero))
-	if ctx.budget == nil || size < ctx.pool.Inline() || size > ctx.pool.Mem().Size() || n <= 0 {
+	if ctx.budget == nil || size < ctx.pool.Inline() || size > ctx.pool.Mem().Size() {
 		return make([]E, n), nil
 	}
-	s, mem, err := ctx.budget.Take(ctx)
-	if err != nil {
-		return nil, err
+	s, mem, ok := ctx.budget.Take()
+	if !ok {
+		return make([]E, n), nil
 	}
-	ctx.allocs = append(ctx.allocs, s)
+	ctx.allocs = append(ctx.allocs, alloc{slot: s})
 	return unsafe.Slice((*E)(unsafe.Pointer(unsafe.SliceData(mem))), n), nil
 }
 
-// allocsSent records that a frame carrying the given slots was sent: those
-// that Alloc handed out now belong to the frame's receivers.
+// An alloc is a slot that Alloc handed out, and whether a frame has
+// carried it yet.
+type alloc struct {
+	slot    wire.Slot
+	carried bool
+}
+
+// allocsSent records that a frame carrying the given slots was sent. The
+// element's allocations that it carried are marked; those that an earlier
+// frame carried, and this one does not, now belong to their receivers
+// alone.
 func (c *Context) allocsSent(slots []uint32) {
 	kept := c.allocs[:0]
-	for _, s := range c.allocs {
-		if containsSlot(slots, s.Index) {
-			c.pool.Release([]uint32{s.Index})
+	for _, a := range c.allocs {
+		switch {
+		case containsSlot(slots, a.slot.Index):
+			a.carried = true
+		case a.carried:
+			c.pool.Release([]uint32{a.slot.Index})
 			continue
 		}
-		kept = append(kept, s)
+		kept = append(kept, a)
 	}
 	clear(c.allocs[len(kept):])
 	c.allocs = kept
 }
 
-// freeAllocs takes back the slots Alloc handed out that no frame carried.
+// freeAllocs lets go of the slots Alloc handed out: those frames carried
+// are their receivers' (in a worker, the main process accounts for them),
+// the others go back to the element's budget.
 func (c *Context) freeAllocs() {
-	for _, s := range c.allocs {
-		c.budget.Give(s)
+	for _, a := range c.allocs {
+		if a.carried {
+			c.pool.Release([]uint32{a.slot.Index})
+		} else {
+			c.budget.Give(a.slot)
+		}
 	}
+	clear(c.allocs)
 	c.allocs = c.allocs[:0]
 }
 

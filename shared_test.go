@@ -67,7 +67,9 @@ func TestArraysTravelInSharedMemory(t *testing.T) {
 			x := tc.affine
 			x.Mul, x.Add = 2, 1
 			snk := &testelems.Verify{Len: rampLen, Mul: 2, Add: 1, Memory: "slots"}
-			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(3, slotSize), sgn.QueueSize(5))
+			// Slots for every frame the links can hold: none travels in the
+			// message for want of one.
+			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(16, slotSize), sgn.QueueSize(5))
 			p.Insert("src", src, where(tc.where.src)...)
 			p.Insert("affine", x, where(tc.where.affine)...)
 			p.Insert("verify", snk, where(tc.where.verify)...)
@@ -123,7 +125,7 @@ func TestManyProcessesReadAndWriteSlotsAtOnce(t *testing.T) {
 		{Len: rampLen, Mul: -1, Add: 0.5, Memory: "slots"},
 		{Len: rampLen, Mul: 1, Memory: "slots"},
 	}
-	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(4, slotSize), sgn.QueueSize(3))
+	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(16, slotSize), sgn.QueueSize(3))
 	p.Insert("src", src, sgn.InWorker())
 	p.Insert("affine", x, sgn.InWorker())
 	p.Insert("raw-here", readers[0])
@@ -162,7 +164,7 @@ func TestSmallAndHugeSlicesTravelInTheMessage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &testelems.Ramp{Len: tc.len, Count: 20}
 			snk := &testelems.Verify{Len: tc.len, Mul: 1, Memory: tc.memory}
-			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(2, slotSize))
+			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(24, slotSize))
 			p.Insert("src", src, sgn.InWorker())
 			p.Insert("snk", snk)
 			sgn.Link(&src.Out, &snk.In)
@@ -178,13 +180,15 @@ func TestSmallAndHugeSlicesTravelInTheMessage(t *testing.T) {
 }
 
 // When every slot of an element is in frames that a slow consumer has not
-// finished with, the element waits for one: a pool of two slots carries
-// a stream of many frames, all intact, and nothing fails.
-func TestRunningOutOfSlotsMakesSendersWait(t *testing.T) {
+// finished with, its large slices travel in the message instead, copied:
+// nothing waits for a slot (which could deadlock branches that meet
+// again), nothing fails, and every frame arrives intact, some in slots and
+// some not.
+func TestRunningOutOfSlotsSendsInTheMessage(t *testing.T) {
 	const frames = 60
 	src := &testelems.Ramp{Len: rampLen, Count: frames, Alloc: true}
 	x := &testelems.Affine{Mul: 1}
-	snk := &testelems.Verify{Len: rampLen, Mul: 1, Delay: time.Millisecond}
+	snk := &testelems.Verify{Len: rampLen, Mul: 1, Delay: time.Millisecond, Memory: "count"}
 	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Slots(2, slotSize)) // a window of 101 frames, 2 slots
 	p.Insert("src", src)
 	p.Insert("affine", x, sgn.InWorker())
@@ -196,6 +200,9 @@ func TestRunningOutOfSlotsMakesSendersWait(t *testing.T) {
 	}
 	if snk.Frames() != frames {
 		t.Errorf("the sink checked %d frames, want %d", snk.Frames(), frames)
+	}
+	if n := snk.InSlots(); n == 0 || n == frames {
+		t.Errorf("%d of %d frames came in slots; want some, not all", n, frames)
 	}
 	checkPool(t, p)
 }

@@ -343,7 +343,9 @@ func (o *Out) write(flags uint64, body []byte, slots []wire.Slot, wait bool) err
 // put appends a frame message to w, and accounts for it.
 func (o *Out) put(w *writer, flags uint64, body []byte, slots []wire.Slot, wait bool) error {
 	if l := o.c.ledger; l != nil {
-		l.sent(o, slots)
+		if ok, err := l.sent(o, slots); !ok {
+			return err // nil: o closed meanwhile, and the frame is dropped
+		}
 	}
 	o.inFlight.Add(1)
 	b, err := w.begin(msgFrame, wait)

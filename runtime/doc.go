@@ -79,10 +79,13 @@
 //
 // Each element that sends frames to another process owns a [Budget] of
 // slots: it takes free ones to fill, and gets them back once every receiver
-// is done with them. A budget is per element so that frames piling up in
-// front of one consumer can only exhaust the slots of the elements that
-// feed it: a sender waiting for a slot waits for consumers further down the
-// pipeline, which never wait back.
+// is done with them. A budget is per element, so that frames piling up in
+// front of one consumer only use the slots of the elements that feed it.
+// A sender never waits for a slot: when its budget has none free, the
+// payload travels in the message instead. Waiting would deadlock branches
+// that meet again, where the frames holding the slots wait for the frame
+// that waits for a slot; the links' credits bound what is in flight
+// either way.
 //
 // The main process keeps the accounts ([Ledger]): each slot's generation,
 // its owner, and the frames that hold it (one reference per frame queued in

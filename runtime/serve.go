@@ -212,6 +212,7 @@ func reportBusy(w *writer, busy func() int64) (stop func()) {
 func newJob(h Hello, c *Conn) (*Job, error) {
 	j := &Job{Hello: h, Conn: c}
 	if p := h.Pool; p != nil {
+		syscall.CloseOnExec(p.FD) // programs the element starts get no part of the pipeline's memory
 		mem, err := shm.MapPool(p.Name, os.NewFile(uintptr(p.FD), "sgn:"+p.Name), p.Count, p.Size)
 		if err != nil {
 			return nil, fmt.Errorf("mapping the slot pool: %w", err)
@@ -222,6 +223,7 @@ func newJob(h Hello, c *Conn) (*Job, error) {
 		}
 	}
 	for _, s := range h.Segments {
+		syscall.CloseOnExec(s.FD)
 		meta, err := DecodeMeta(s.Meta)
 		if err != nil {
 			return nil, fmt.Errorf("shared segment %q: %w", s.Name, err)

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -79,23 +78,23 @@ func (p *Pool) Resolve(s wire.Slot) ([]byte, error) {
 }
 
 // Place tells where the slice p travels: if it lies in a slot already, in
-// that slot (placed is false); else, if it is large enough, fits a slot and
-// b is not nil, in a free slot of b into which it is copied (placed is
-// true), waiting for one if need be; else inline (ok is false).
-func (p *Pool) Place(ctx context.Context, mem []byte, b *Budget) (s wire.Slot, placed, ok bool, err error) {
+// that slot (placed is false); else, if it is large enough, fits a slot, b
+// is not nil and has a free slot, in that slot, into which it is copied
+// (placed is true); else inline (ok is false).
+func (p *Pool) Place(mem []byte, b *Budget) (s wire.Slot, placed, ok bool) {
 	if i, off, in := p.mem.Locate(mem); in {
-		return wire.Slot{Index: uint32(i), Gen: p.gen(i), Offset: uint64(off), Len: uint64(len(mem))}, false, true, nil
+		return wire.Slot{Index: uint32(i), Gen: p.gen(i), Offset: uint64(off), Len: uint64(len(mem))}, false, true
 	}
 	if b == nil || len(mem) < p.inline || len(mem) > p.mem.Size() {
-		return wire.Slot{}, false, false, nil
+		return wire.Slot{}, false, false
 	}
-	s, slot, err := b.Take(ctx)
-	if err != nil {
-		return wire.Slot{}, false, false, err
+	s, slot, ok := b.Take()
+	if !ok {
+		return wire.Slot{}, false, false
 	}
 	copy(slot, mem)
 	s.Len = uint64(len(mem))
-	return s, true, true, nil
+	return s, true, true
 }
 
 // Held returns the number of slots that frames still hold (in the main
@@ -135,9 +134,7 @@ func (p *Pool) Release(slots []uint32) {
 // A Budget is the set of slots one element fills: it takes a free one,
 // the slot travels in the element's frames, and it comes back once every
 // receiver is done with it. Each element has its own, so that an element
-// whose frames pile up somewhere can only exhaust its own slots, never
-// another's: waiting for a slot then waits for a consumer further down the
-// pipeline, which never waits back.
+// whose frames pile up somewhere only uses its own slots, never another's.
 type Budget struct {
 	pool *Pool
 	free chan wire.Slot // free slots, with their generation; unused for a worker's budget in the main process
@@ -178,18 +175,18 @@ func (p *Pool) newBudget(n int, worker bool) (*Budget, error) {
 	return b, nil
 }
 
-// Take takes a free slot, waiting for one if need be, and returns its
-// descriptor (the whole slot) and memory.
-func (b *Budget) Take(ctx context.Context) (wire.Slot, []byte, error) {
+// Take takes a free slot, if there is one, and returns its descriptor
+// (the whole slot) and memory. It never waits: when all the slots are in
+// frames, the caller sends its payload in the message instead. Waiting
+// could deadlock a pipeline whose branches meet again (a diamond), where
+// the frames that hold the slots wait for the frame that waits for a slot;
+// the links' credits bound what is in flight either way.
+func (b *Budget) Take() (wire.Slot, []byte, bool) {
 	var s wire.Slot
 	select {
 	case s = <-b.free:
 	default:
-		select {
-		case s = <-b.free:
-		case <-ctx.Done():
-			return wire.Slot{}, nil, context.Cause(ctx)
-		}
+		return wire.Slot{}, nil, false
 	}
 	if l := b.pool.ledger; l != nil {
 		l.mu.Lock()
@@ -198,7 +195,7 @@ func (b *Budget) Take(ctx context.Context) (wire.Slot, []byte, error) {
 	}
 	slot := b.pool.mem.Slot(int(s.Index))
 	s.Len = uint64(len(slot))
-	return s, slot, nil
+	return s, slot, true
 }
 
 // Give gives back a slot that was taken and not sent.
@@ -330,16 +327,25 @@ func sendFreed(freed []freedSlot) {
 }
 
 // sent records a frame sent on o with slots, each of which gains a
-// reference until the receiver credits the frame back.
-func (l *Ledger) sent(o *Out, slots []wire.Slot) {
+// reference until the receiver credits the frame back. A slot that nothing
+// holds any more is refused: its memory may be another frame's already. It
+// reports false if o is closed: the frame is dropped, and holds nothing.
+func (l *Ledger) sent(o *Out, slots []wire.Slot) (bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if o.closed.Load() {
+		return false, nil
+	}
 	o.sent++
 	if len(slots) == 0 {
-		return
+		return true, nil
 	}
 	h := hold{seq: o.sent, slots: make([]uint32, 0, len(slots))}
 	for _, s := range slots {
+		if a := l.accts[s.Index]; a.refs <= 0 || a.gen != s.Gen {
+			o.sent--
+			return false, fmt.Errorf("%v is free: a slice of shared memory was sent after its frame was done with; copy what you keep", s)
+		}
 		if !containsSlot(h.slots, s.Index) {
 			h.slots = append(h.slots, s.Index)
 		}
@@ -352,6 +358,7 @@ func (l *Ledger) sent(o *Out, slots []wire.Slot) {
 		o.c.held[i]++
 	}
 	o.holds = append(o.holds, h)
+	return true, nil
 }
 
 // credited records that o's receiver is done with n more frames.

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/sgn-go/sgn/shm"
 	"github.com/sgn-go/sgn/wire"
@@ -138,10 +136,9 @@ func TestSlotsAreFreeOnceTheLastFrameIsDone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	s, mem, err := b.Take(ctx)
-	if err != nil {
-		t.Fatal(err)
+	s, mem, ok := b.Take()
+	if !ok {
+		t.Fatal("no free slot in a new budget")
 	}
 	if len(mem) != 4096 || s.Gen != 0 {
 		t.Fatalf("took %v with %d bytes", s, len(mem))
@@ -171,8 +168,8 @@ func TestSlotsAreFreeOnceTheLastFrameIsDone(t *testing.T) {
 	// It comes back at a new generation.
 	var again wire.Slot
 	for range 2 {
-		if again, _, err = b.Take(ctx); err != nil {
-			t.Fatal(err)
+		if again, _, ok = b.Take(); !ok {
+			t.Fatal("no free slot")
 		}
 		if again.Index == s.Index {
 			break
@@ -183,41 +180,24 @@ func TestSlotsAreFreeOnceTheLastFrameIsDone(t *testing.T) {
 	}
 }
 
-// Take waits while every slot of the budget is held, and returns as soon as
-// one is free; a cancelled context ends the wait.
-func TestTakeWaitsForAFreeSlot(t *testing.T) {
+// Take never waits: with every slot of the budget held, it says so at once,
+// and a released slot is free to take again.
+func TestTakeNeverWaits(t *testing.T) {
 	p := newTestPool(t, 1)
 	b, err := p.NewBudget(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _, err := b.Take(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	s, _, ok := b.Take()
+	if !ok {
+		t.Fatal("no free slot in a new budget")
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, _, err := b.Take(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Take with no slot left and a cancelled context = %v", err)
-	}
-	var wg sync.WaitGroup
-	got := make(chan wire.Slot, 1)
-	wg.Go(func() {
-		s, _, err := b.Take(context.Background())
-		if err != nil {
-			t.Error(err)
-		}
-		got <- s
-	})
-	select {
-	case <-got:
-		t.Fatal("Take returned while the only slot was held")
-	case <-time.After(20 * time.Millisecond):
+	if _, _, ok := b.Take(); ok {
+		t.Fatal("Take took a slot that is held")
 	}
 	p.Release([]uint32{s.Index})
-	wg.Wait()
-	if again := <-got; again.Index != s.Index {
-		t.Errorf("Take returned %v", again)
+	if again, _, ok := b.Take(); !ok || again.Index != s.Index || again.Gen != s.Gen+1 {
+		t.Errorf("after the release, Take = %v, %v; want slot %d at generation %d", again, ok, s.Index, s.Gen+1)
 	}
 }
 
@@ -232,9 +212,9 @@ func TestDroppedFramesReleaseTheirSlots(t *testing.T) {
 	c := NewConn([]int{8}, nil)
 	c.Account(p, b)
 	for range 3 {
-		s, _, err := b.Take(context.Background())
-		if err != nil {
-			t.Fatal(err)
+		s, _, ok := b.Take()
+		if !ok {
+			t.Fatal("no free slot")
 		}
 		p.ledger.sent(c.Out(0), []wire.Slot{s})
 		p.Release([]uint32{s.Index})

@@ -14,6 +14,7 @@ type Encoder struct {
 	buf    []byte
 	placer Placer
 	err    error
+	scan   bool // nothing is written; slices are only offered to the placer
 }
 
 // A Placer decides where a large payload travels. Place is given the
@@ -33,6 +34,11 @@ func NewEncoder(b []byte, p Placer) *Encoder { return &Encoder{buf: b, placer: p
 // Reset makes e append to b, offering slices to p, and forgets any error.
 func (e *Encoder) Reset(b []byte, p Placer) { *e = Encoder{buf: b, placer: p} }
 
+// Scan makes e write nothing, only offer the value's byte and numeric
+// slices to p, whatever their size: a walk over the slices a value holds,
+// at the cost of a few calls per field.
+func (e *Encoder) Scan(p Placer) { *e = Encoder{placer: p, scan: true} }
+
 // Buf returns the encoded bytes.
 func (e *Encoder) Buf() []byte { return e.buf }
 
@@ -40,36 +46,72 @@ func (e *Encoder) Buf() []byte { return e.buf }
 func (e *Encoder) Err() error { return e.err }
 
 // Int appends a signed integer.
-func (e *Encoder) Int(v int64) { e.buf = AppendInt(e.buf, v) }
+func (e *Encoder) Int(v int64) {
+	if !e.scan {
+		e.buf = AppendInt(e.buf, v)
+	}
+}
 
 // Uint appends an unsigned integer.
-func (e *Encoder) Uint(v uint64) { e.buf = AppendUint(e.buf, v) }
+func (e *Encoder) Uint(v uint64) {
+	if !e.scan {
+		e.buf = AppendUint(e.buf, v)
+	}
+}
 
 // Float64 appends a double-precision float.
-func (e *Encoder) Float64(v float64) { e.buf = AppendFloat64(e.buf, v) }
+func (e *Encoder) Float64(v float64) {
+	if !e.scan {
+		e.buf = AppendFloat64(e.buf, v)
+	}
+}
 
 // Float32 appends a single-precision float.
-func (e *Encoder) Float32(v float32) { e.buf = AppendFloat32(e.buf, v) }
+func (e *Encoder) Float32(v float32) {
+	if !e.scan {
+		e.buf = AppendFloat32(e.buf, v)
+	}
+}
 
 // Bool appends true or false.
-func (e *Encoder) Bool(v bool) { e.buf = AppendBool(e.buf, v) }
+func (e *Encoder) Bool(v bool) {
+	if !e.scan {
+		e.buf = AppendBool(e.buf, v)
+	}
+}
 
 // Null appends null.
-func (e *Encoder) Null() { e.buf = AppendNull(e.buf) }
+func (e *Encoder) Null() {
+	if !e.scan {
+		e.buf = AppendNull(e.buf)
+	}
+}
 
 // Text appends a text string.
-func (e *Encoder) Text(s string) { e.buf = AppendString(e.buf, s) }
+func (e *Encoder) Text(s string) {
+	if !e.scan {
+		e.buf = AppendString(e.buf, s)
+	}
+}
 
 // ArrayHeader appends the head of an array of n items.
-func (e *Encoder) ArrayHeader(n int) { e.buf = AppendArrayHeader(e.buf, n) }
+func (e *Encoder) ArrayHeader(n int) {
+	if !e.scan {
+		e.buf = AppendArrayHeader(e.buf, n)
+	}
+}
 
 // MapHeader appends the head of a map of n pairs.
-func (e *Encoder) MapHeader(n int) { e.buf = AppendMapHeader(e.buf, n) }
+func (e *Encoder) MapHeader(n int) {
+	if !e.scan {
+		e.buf = AppendMapHeader(e.buf, n)
+	}
+}
 
 // Bytes appends a byte string, null for nil, or the descriptor of the slot
 // the Placer put it in.
 func (e *Encoder) Bytes(p []byte) {
-	if e.place(p, 0) {
+	if e.place(p, 0) || e.scan {
 		return
 	}
 	e.buf = AppendBytes(e.buf, p)
@@ -92,6 +134,9 @@ func (e *Encoder) place(p []byte, tag uint64) bool {
 	}
 	if !ok {
 		return false
+	}
+	if e.scan {
+		return true
 	}
 	if tag != 0 {
 		e.buf = appendHead(e.buf, majorTag, tag)
@@ -134,7 +179,7 @@ func EncodeUints[T Unsigned](e *Encoder, s []T) {
 // EncodeFloat64s appends a slice of float64 as an array, null for nil, or
 // a slot descriptor.
 func EncodeFloat64s[T ~float64](e *Encoder, s []T) {
-	if !e.place(memory(s), arrayTag(kindFloat, 8)) {
+	if !e.place(memory(s), arrayTag(kindFloat, 8)) && !e.scan {
 		e.buf = AppendFloat64s(e.buf, s)
 	}
 }
@@ -142,15 +187,23 @@ func EncodeFloat64s[T ~float64](e *Encoder, s []T) {
 // EncodeFloat32s appends a slice of float32 as an array, null for nil, or
 // a slot descriptor.
 func EncodeFloat32s[T ~float32](e *Encoder, s []T) {
-	if !e.place(memory(s), arrayTag(kindFloat, 4)) {
+	if !e.place(memory(s), arrayTag(kindFloat, 4)) && !e.scan {
 		e.buf = AppendFloat32s(e.buf, s)
 	}
 }
 
 // EncodeBools appends a slice of bools as an array, or null for nil. Bools
 // always travel inline.
-func EncodeBools[T ~bool](e *Encoder, s []T) { e.buf = AppendBools(e.buf, s) }
+func EncodeBools[T ~bool](e *Encoder, s []T) {
+	if !e.scan {
+		e.buf = AppendBools(e.buf, s)
+	}
+}
 
 // EncodeStrings appends a slice of strings as an array, or null for nil.
 // Strings always travel inline.
-func EncodeStrings[T ~string](e *Encoder, s []T) { e.buf = AppendStrings(e.buf, s) }
+func EncodeStrings[T ~string](e *Encoder, s []T) {
+	if !e.scan {
+		e.buf = AppendStrings(e.buf, s)
+	}
+}

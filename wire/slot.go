@@ -100,7 +100,7 @@ func (d *Decoder) slot(start int) ([]byte, bool) {
 		return nil, false
 	}
 	if d.slots == nil {
-		d.failAt(start, "%v: slot descriptors are only valid inside a pipeline", s)
+		d.failAt(start, "%v where no slot descriptor may be: outside a pipeline, or in a frame that does not say it holds any", s)
 		return nil, false
 	}
 	p, err := d.slots.Resolve(s)

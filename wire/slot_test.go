@@ -242,7 +242,7 @@ func TestBadDescriptorsAreErrors(t *testing.T) {
 	}
 	t.Run("no resolver", func(t *testing.T) {
 		d := wire.NewDecoder(slot(wire.Slot{Len: 8}))
-		if d.Bytes(); d.Err() == nil || !strings.Contains(d.Err().Error(), "only valid inside a pipeline") {
+		if d.Bytes(); d.Err() == nil || !strings.Contains(d.Err().Error(), "where no slot descriptor may be") {
 			t.Errorf("error = %v", d.Err())
 		}
 	})

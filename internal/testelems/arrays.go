@@ -91,7 +91,7 @@ func (a *Affine) Process(ctx *sgn.Context, f sgn.Frame[[]float64]) (sgn.Frame[[]
 // takes that long over each, so that its upstream runs out of slots. With
 // Memory "slots", it also fails if a frame's samples are not in the
 // pipeline's slot pool, as the kernel reports this process's mappings; with
-// "copy", if they are.
+// "copy", if they are; with "count", it only counts the frames in slots.
 //
 //sgn:element
 type Verify struct {
@@ -102,7 +102,7 @@ type Verify struct {
 	Delay  time.Duration
 	Memory string
 
-	frames int64
+	frames, inSlots int64
 }
 
 // Consume checks one frame.
@@ -123,7 +123,11 @@ func (v *Verify) Consume(ctx *sgn.Context, f sgn.Frame[[]float64]) error {
 		if err != nil {
 			return err
 		}
-		if inPool := strings.HasPrefix(mapping, "/memfd:sgn:slots"); inPool != (v.Memory == "slots") {
+		inPool := strings.HasPrefix(mapping, "/memfd:sgn:slots")
+		if inPool {
+			v.inSlots++
+		}
+		if v.Memory != "count" && inPool != (v.Memory == "slots") {
 			return fmt.Errorf("frame %d lies in %q; want it in %s", v.frames, mapping, v.Memory)
 		}
 	}
@@ -134,6 +138,9 @@ func (v *Verify) Consume(ctx *sgn.Context, f sgn.Frame[[]float64]) error {
 
 // Frames returns the number of frames checked.
 func (v *Verify) Frames() int64 { return v.frames }
+
+// InSlots returns the number of frames that lay in slots, with Memory set.
+func (v *Verify) InSlots() int64 { return v.inSlots }
 
 // A Chunk is a struct frame with a large slice inside, as instruments send.
 type Chunk struct {

@@ -138,9 +138,7 @@ func (p *Sink[T]) deliver(it item[T]) error {
 	if err := p.pool.Hold(it.slots); err != nil {
 		return fmt.Errorf("%s: %w", p.FullName(), err)
 	}
-	select {
-	case p.q <- it:
-	default:
+	if !p.q.tryPut(it) {
 		p.pool.Release(it.slots)
 		return fmt.Errorf("%s: %w: frame beyond the credit window", p.FullName(), runtime.ErrProtocol)
 	}

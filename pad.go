@@ -78,8 +78,9 @@ type Sink[T any] struct {
 	from  *Source[T]
 	extra []*Source[T] // further upstreams linked by mistake, reported by Check
 
-	q       chan item[T]  // frames from upstream
+	q       *queue[T]     // frames from upstream
 	done    chan struct{} // closed when the owning element has finished
+	_       cacheLine     // the fields below are the consumer's, written for every frame
 	eos     bool          // the EOS frame was received
 	cur     []uint32      // the slots of the frame the consumer is working on
 	holding bool          // the consumer is working on a frame (from its last Recv)
@@ -199,17 +200,11 @@ func (p *Sink[T]) put(ctx *Context, it item[T]) error {
 	if err := p.pool.Hold(it.slots); err != nil {
 		return fmt.Errorf("%s: %w", p.FullName(), err)
 	}
-	select {
-	case p.q <- it:
-	default:
-		select {
-		case p.q <- it:
-		case <-p.done:
+	if !p.q.tryPut(it) {
+		queued, err := p.q.putWait(ctx, p.done, it)
+		if !queued {
 			p.pool.Release(it.slots)
-			return nil
-		case <-ctx.Done():
-			p.pool.Release(it.slots)
-			return context.Cause(ctx)
+			return err
 		}
 	}
 	if len(it.slots) > 0 {
@@ -239,14 +234,11 @@ func (p *Sink[T]) Recv(ctx *Context) (Frame[T], error) {
 		return Frame[T]{}, context.Cause(ctx)
 	default:
 	}
-	var it item[T]
-	select {
-	case it = <-p.q:
-	default:
-		select {
-		case it = <-p.q:
-		case <-ctx.Done():
-			return Frame[T]{}, context.Cause(ctx)
+	it, ok := p.q.tryTake()
+	if !ok {
+		var err error
+		if it, err = p.q.takeWait(ctx); err != nil {
+			return Frame[T]{}, err
 		}
 	}
 	p.cur, p.holding = it.slots, true
@@ -271,7 +263,10 @@ func (p *Sink[T]) doneWith() {
 }
 
 func (p *Sink[T]) held() int {
-	n := len(p.q)
+	if p.q == nil {
+		return 0
+	}
+	n := p.q.len()
 	if atomic.LoadInt32(&p.inHand) != 0 {
 		n++
 	}
@@ -328,7 +323,7 @@ func (p *Sink[T]) upstream() (Pad, []Pad) {
 }
 
 func (p *Sink[T]) open(capacity int) {
-	p.q = make(chan item[T], max(0, capacity))
+	p.q = newQueue[T](capacity)
 	p.done = make(chan struct{})
 	p.eos, p.cur, p.holding = false, nil, false
 	atomic.StoreInt32(&p.inHand, 0)
@@ -348,13 +343,14 @@ func (p *Sink[T]) close() {
 
 // drain releases the frames left in the queue of a finished element.
 func (p *Sink[T]) drain() {
+	p.q.drainMu.Lock()
+	defer p.q.drainMu.Unlock()
 	for {
-		select {
-		case it := <-p.q:
-			p.pool.Release(it.slots)
-		default:
+		it, ok := p.q.tryTake()
+		if !ok {
 			return
 		}
+		p.pool.Release(it.slots)
 	}
 }
 

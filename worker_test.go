@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv("SGN_TEST_DOOMED_SHARER"); dir != "" {
 		doomedSharer(dir) // never returns
 	}
+	if mode := os.Getenv("SGN_BENCH_PEER"); mode != "" {
+		benchPeer(mode) // never returns
+	}
 	if dir := os.Getenv("SGN_TEST_SIGNALLED"); dir != "" {
 		signalledPipeline(dir) // never returns
 	}

@@ -136,7 +136,7 @@ func (c *Conn) Consumed(i, n int, urgent bool) {
 	o := &c.owed[i]
 	o.mu.Lock()
 	o.n += n
-	if o.n < max(1, c.inWin[i]/2) && !urgent && !c.prompt {
+	if o.n < max(1, c.inWin[i]/creditBatches) && !urgent && !c.prompt {
 		o.mu.Unlock()
 		return
 	}
@@ -260,6 +260,14 @@ type Out struct {
 	retain bool
 	mu     sync.Mutex
 	kept   []kept
+
+	// With a receiver that answers each frame (RedeliverUnanswered), a
+	// frame's credit is only given to senders once the receiver has both
+	// credited and answered it: until then it may have to be sent again,
+	// and it must fit the successor's window. Under mu; counts since the
+	// worker's last start.
+	gated               bool
+	credN, ansN, givenN int64
 }
 
 // A kept frame is one sent to a worker that may have to be sent again. Its
@@ -375,9 +383,35 @@ func (o *Out) OnEOS(f func()) { o.onEOS = f }
 func (o *Out) finish(n int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n = min(n, len(o.kept))
+	if n < 0 || n > len(o.kept) {
+		n = len(o.kept) // all
+	}
 	clear(o.kept[:n])
 	o.kept = o.kept[n:]
+	if o.gated {
+		o.ansN += int64(n)
+		o.give()
+	}
+}
+
+// give makes available to senders the credits of frames both credited and
+// answered; o.mu is held.
+func (o *Out) give() {
+	if n := min(o.credN, o.ansN) - o.givenN; n > 0 {
+		o.givenN += n
+		o.release(n)
+	}
+}
+
+// release gives n credits to whom they are owed: the relay, or o's
+// senders.
+func (o *Out) release(n int64) {
+	if o.relay != nil {
+		o.relay.consumed(o.dest, n)
+		return
+	}
+	o.credits.Add(n)
+	o.wake()
 }
 
 // take takes a credit if one is left.
@@ -400,6 +434,13 @@ func (o *Out) credited(n int64) error {
 	o.inFlight.Add(-n)
 	if o.retain && o.c.finishOnCredit {
 		o.finish(int(n))
+	}
+	if o.gated {
+		o.mu.Lock()
+		o.credN += n
+		o.give()
+		o.mu.Unlock()
+		return nil
 	}
 	if o.relay != nil {
 		o.relay.consumed(o.dest, n)
@@ -426,7 +467,7 @@ func (o *Out) Close() {
 	if o.closed.Swap(true) {
 		return
 	}
-	o.finish(len(o.kept))
+	o.finish(-1)
 	if l := o.c.ledger; l != nil {
 		l.drop(o)
 	}
@@ -447,6 +488,11 @@ func (c *Conn) pause() {
 		o.mu.Lock()
 		o.credits.Store(0)
 		done := o.inFlight.Load() - int64(len(o.kept))
+		if o.gated {
+			// Answered and not credited: done with.
+			done = o.ansN - o.givenN
+			o.givenN = o.ansN
+		}
 		o.inFlight.Store(0)
 		if l := o.c.ledger; l != nil {
 			l.drop(o)
@@ -500,6 +546,7 @@ func (c *Conn) restart(r *reader, w io.Writer, hello Hello, skip bool) {
 	c.w.Store(nw)
 	for _, o := range c.outs {
 		o.credits.Store(int64(o.window - len(o.kept)))
+		o.credN, o.ansN, o.givenN = 0, 0, 0
 		o.mu.Unlock()
 		o.wake()
 	}
@@ -515,3 +562,8 @@ func closedWriter() *writer {
 	close(w.done)
 	return w
 }
+
+// creditBatches is how many credit messages a window's worth of consumed
+// frames gives back: credits go back a few at a time, so that the sender
+// is never left waiting for a large batch while its receiver has room.
+const creditBatches = 8

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	goruntime "runtime"
 	"sync"
 
 	"github.com/fxamacker/cbor/v2"
@@ -321,6 +322,7 @@ func (w *writer) run() {
 	defer close(w.done)
 	var out []byte
 	for range w.wake {
+		w.gather()
 		w.mu.Lock()
 		out, w.buf = w.buf, out[:0]
 		closing := w.closing
@@ -347,6 +349,30 @@ func (w *writer) run() {
 		}
 	}
 }
+
+// gather lets frames that are being sent join the next write: while the
+// buffer keeps growing, for a few rounds, the writer gives its processor
+// away before it writes. A lone frame waits one round, well under a
+// microsecond; a busy link gets writes of many frames instead of one
+// system call per frame.
+func (w *writer) gather() {
+	w.mu.Lock()
+	n := len(w.buf)
+	w.mu.Unlock()
+	for range gatherRounds {
+		goruntime.Gosched()
+		w.mu.Lock()
+		grew := len(w.buf) > n
+		n = len(w.buf)
+		w.mu.Unlock()
+		if !grew {
+			return
+		}
+	}
+}
+
+// gatherRounds bounds how long gather lets a growing buffer grow.
+const gatherRounds = 8
 
 func (w *writer) fail(err error) {
 	w.mu.Lock()

@@ -264,6 +264,7 @@ func (w *Worker) prepareRestarts(c *Conn) {
 		if len(c.outs) > 0 && len(c.ins) > 0 {
 			if r, ok := c.ins[0].(*Relay); ok {
 				r.answered = c.outs[0]
+				c.outs[0].gated = true
 			}
 		}
 	case RedeliverUnconsumed:

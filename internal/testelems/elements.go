@@ -383,3 +383,31 @@ func (o *OneBlob) Run(ctx *sgn.Context) error {
 // BytesCodec is the generated codec of []byte frames, for the elements that
 // tests write by hand.
 var BytesCodec = sgnCodecBytes
+
+// Tally counts the numbers it receives and checks that each is Step more
+// than the one before (the first: First), without keeping them: a sink for
+// benchmarks, whose cost is the pipeline's, not its own.
+//
+//sgn:element
+type Tally struct {
+	In    sgn.Sink[int64] `sgn:"in"`
+	First int64
+	Step  int64
+
+	frames int64
+}
+
+// Consume checks and counts one number.
+func (t *Tally) Consume(ctx *sgn.Context, f sgn.Frame[int64]) error {
+	if f.Gap {
+		return nil
+	}
+	if want := t.First + t.frames*t.Step; f.Data != want {
+		return fmt.Errorf("frame %d is %d, want %d", t.frames, f.Data, want)
+	}
+	t.frames++
+	return nil
+}
+
+// Frames returns the number of frames counted.
+func (t *Tally) Frames() int64 { return t.frames }

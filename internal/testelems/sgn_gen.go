@@ -44,6 +44,7 @@ var (
 	_ sgn.Element = (*Stall)(nil)
 	_ sgn.Element = (*Stamp)(nil)
 	_ sgn.Element = (*StampChunks)(nil)
+	_ sgn.Element = (*Tally)(nil)
 	_ sgn.Element = (*Touch)(nil)
 	_ sgn.Element = (*UntilEOS)(nil)
 	_ sgn.Element = (*Verify)(nil)
@@ -975,6 +976,40 @@ func (e *StampChunks) SGNElement() sgn.Spec {
 					e.Count = d.Int(64)
 				case "Alloc":
 					e.Alloc = d.Bool()
+				default:
+					d.Skip()
+				}
+			}
+		},
+	}
+}
+
+// SGNElement describes Tally to package sgn.
+func (e *Tally) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Tally",
+		Worker:    "testelems-tally",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-tally",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Method:    "Consume",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(2)
+			w.Text("First")
+			w.Int(e.First)
+			w.Text("Step")
+			w.Int(e.Step)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "First":
+					e.First = d.Int(64)
+				case "Step":
+					e.Step = d.Int(64)
 				default:
 					d.Skip()
 				}

@@ -59,7 +59,7 @@ type node struct {
 	elem     Element
 	spec     Spec
 	inWorker bool
-	queue    int // frames each link into it queues; 0: the pipeline's QueueSize
+	queue    int // frames each link into it queues: the pipeline's QueueSize, or its own
 	restart  *restartPolicy
 	drain    *deadline
 	status   status
@@ -171,7 +171,7 @@ func Queue(n int) ElementOption { return func(nd *node) { nd.queue = max(1, n) }
 // reported by Check and Run.
 func (p *Pipeline) Insert(name string, e Element, opts ...ElementOption) {
 	spec := e.SGNElement()
-	n := &node{name: name, elem: e, spec: spec}
+	n := &node{name: name, elem: e, spec: spec, queue: p.queueSize}
 	for _, o := range opts {
 		o(n)
 	}
@@ -523,9 +523,6 @@ func (p *Pipeline) prepare() (*run, error) {
 	}
 	for _, n := range p.nodes {
 		n.conn, n.budget, n.fedByWorker = nil, nil, false
-		if n.queue == 0 {
-			n.queue = p.queueSize
-		}
 	}
 	for _, n := range p.nodes {
 		if !n.inWorker {

@@ -42,7 +42,7 @@ type Pipeline struct {
 	workerDir     string
 	stopTimeout   time.Duration
 	handleSignals bool
-	slots         int // per element whose frames cross processes
+	slots         int // per element whose frames cross processes; 0: see slotsFor
 	slotSize      int
 	logger        *slog.Logger
 	logStdout     bool
@@ -93,11 +93,8 @@ func WorkerDir(dir string) PipelineOption { return func(p *Pipeline) { p.workerD
 // before it is killed. The default is runtime.DefaultStopTimeout.
 func StopTimeout(d time.Duration) PipelineOption { return func(p *Pipeline) { p.stopTimeout = d } }
 
-// Default shape of the slot pool (see Slots).
-const (
-	DefaultSlots    = 8
-	DefaultSlotSize = 4 << 20
-)
+// DefaultSlotSize is the size of a slot of the pool (see Slots).
+const DefaultSlotSize = 4 << 20
 
 // Slots sets the shape of the pool of shared memory in which large frame
 // payloads cross process boundaries: n slots of size bytes for each
@@ -106,10 +103,30 @@ const (
 // the receiver reads the sender's memory; one larger than a slot is copied
 // through the pipe instead, and so is one whose element's n slots are all in
 // frames that their consumers have not finished with: slots never make an
-// element wait (the links' queues do). Slots cost memory only once they are
-// used. The default is DefaultSlots slots of DefaultSlotSize bytes.
+// element wait (the links' queues do).
+//
+// By default, an element gets twice as many slots as its links hold frames
+// (twice QueueSize+1), and at least 8, of DefaultSlotSize bytes: enough for
+// every frame in flight to travel in a slot, also when the transform it
+// feeds passes the frame on in place. Slots cost memory only once they are
+// used, and the slot freed last is the one used next, so an element touches
+// only as many as its frames in flight need.
 func Slots(n, size int) PipelineOption {
 	return func(p *Pipeline) { p.slots, p.slotSize = max(1, n), max(1, size) }
+}
+
+// slotsFor returns the size of n's budget of slots.
+func (p *Pipeline) slotsFor(n *node) int {
+	if p.slots > 0 {
+		return p.slots
+	}
+	w := 0
+	for _, pad := range n.spec.Sources {
+		for _, to := range pad.(sourcePad).downstream() {
+			w = max(w, to.base().node.window())
+		}
+	}
+	return max(8, 2*w)
 }
 
 // Logger sets where the pipeline logs: every line its workers write on
@@ -146,7 +163,7 @@ var ErrInterrupted = errors.New("sgn: interrupted: a second SIGINT or SIGTERM st
 // NewPipeline returns an empty pipeline.
 func NewPipeline(opts ...PipelineOption) *Pipeline {
 	p := &Pipeline{byName: map[string]*node{}, queueSize: DefaultQueueSize, eos: make(chan struct{}),
-		slots: DefaultSlots, slotSize: DefaultSlotSize}
+		slotSize: DefaultSlotSize}
 	for _, o := range opts {
 		o(p)
 	}
@@ -573,7 +590,11 @@ func (p *Pipeline) prepare() (*run, error) {
 		}
 	}
 	if len(needs) > 0 {
-		mem, err := shm.NewPool(fmt.Sprintf("slots-%d", os.Getpid()), len(needs)*p.slots, p.slotSize)
+		total := 0
+		for _, n := range needs {
+			total += p.slotsFor(n)
+		}
+		mem, err := shm.NewPool(fmt.Sprintf("slots-%d", os.Getpid()), total, p.slotSize)
 		if err != nil {
 			return nil, fmt.Errorf("making the pool of shared memory for large payloads: %w", err)
 		}
@@ -583,7 +604,7 @@ func (p *Pipeline) prepare() (*run, error) {
 			if n.inWorker {
 				newBudget = r.pool.NewWorkerBudget
 			}
-			b, err := newBudget(p.slots)
+			b, err := newBudget(p.slotsFor(n))
 			if err != nil {
 				mem.Close()
 				return nil, err

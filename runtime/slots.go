@@ -41,10 +41,10 @@ func (p *Pool) Inline() int { return p.inline }
 // its element owns, of which grant are free.
 func workerPool(mem *shm.Pool, inline, n int, grant []wire.Slot) (*Pool, *Budget) {
 	p := &Pool{mem: mem, inline: inline, gens: make([]atomic.Uint32, mem.Count())}
-	b := &Budget{pool: p, free: make(chan wire.Slot, max(n, len(grant)))}
+	b := &Budget{pool: p}
 	for _, s := range grant {
 		p.gens[s.Index].Store(s.Gen)
-		b.free <- s
+		b.push(s)
 	}
 	return p, b
 }
@@ -137,7 +137,11 @@ func (p *Pool) Release(slots []uint32) {
 // whose frames pile up somewhere only uses its own slots, never another's.
 type Budget struct {
 	pool *Pool
-	free chan wire.Slot // free slots, with their generation; unused for a worker's budget in the main process
+	// Its free slots, with their generation, last freed on top: reusing
+	// the slot freed last keeps the memory a busy element touches small.
+	// Unused for a worker's budget in the main process.
+	mu   sync.Mutex
+	free []wire.Slot
 
 	// Main process only.
 	own    []uint32 // the slots it owns
@@ -158,9 +162,6 @@ func (p *Pool) newBudget(n int, worker bool) (*Budget, error) {
 		return nil, fmt.Errorf("the pool has %d slots left, not %d", p.mem.Count()-p.next, n)
 	}
 	b := &Budget{pool: p, worker: worker}
-	if !worker {
-		b.free = make(chan wire.Slot, n)
-	}
 	l := p.ledger
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -168,7 +169,7 @@ func (p *Pool) newBudget(n int, worker bool) (*Budget, error) {
 		b.own = append(b.own, uint32(i))
 		l.accts[i].owner = b
 		if !worker {
-			b.free <- wire.Slot{Index: uint32(i), Gen: l.accts[i].gen}
+			b.push(wire.Slot{Index: uint32(i), Gen: l.accts[i].gen})
 		}
 	}
 	p.next += n
@@ -182,10 +183,8 @@ func (p *Pool) newBudget(n int, worker bool) (*Budget, error) {
 // the frames that hold the slots wait for the frame that waits for a slot;
 // the links' credits bound what is in flight either way.
 func (b *Budget) Take() (wire.Slot, []byte, bool) {
-	var s wire.Slot
-	select {
-	case s = <-b.free:
-	default:
+	s, ok := b.pop()
+	if !ok {
 		return wire.Slot{}, nil, false
 	}
 	if l := b.pool.ledger; l != nil {
@@ -204,7 +203,26 @@ func (b *Budget) Give(s wire.Slot) {
 		l.release([]uint32{s.Index})
 		return
 	}
-	b.free <- wire.Slot{Index: s.Index, Gen: s.Gen}
+	b.push(wire.Slot{Index: s.Index, Gen: s.Gen})
+}
+
+// push puts a free slot on top of the budget's free slots.
+func (b *Budget) push(s wire.Slot) {
+	b.mu.Lock()
+	b.free = append(b.free, s)
+	b.mu.Unlock()
+}
+
+// pop takes the free slot on top, if there is one.
+func (b *Budget) pop() (wire.Slot, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.free) == 0 {
+		return wire.Slot{}, false
+	}
+	s := b.free[len(b.free)-1]
+	b.free = b.free[:len(b.free)-1]
+	return s, true
 }
 
 // grant makes b the budget of the worker at the other end of c, and
@@ -236,7 +254,7 @@ func (b *Budget) revoke() {
 // worker's budget again.
 func (b *Budget) freed(slot, gen uint32) {
 	b.pool.gens[slot].Store(gen)
-	b.free <- wire.Slot{Index: slot, Gen: gen}
+	b.push(wire.Slot{Index: slot, Gen: gen})
 }
 
 // A Ledger keeps the accounts of a pool's slots in the main process: each
@@ -300,7 +318,7 @@ func (l *Ledger) unref(i uint32, freed []freedSlot) []freedSlot {
 	a.gen++
 	switch b := a.owner; {
 	case !b.worker:
-		b.free <- wire.Slot{Index: i, Gen: a.gen} // never blocks: it has room for all its slots
+		b.push(wire.Slot{Index: i, Gen: a.gen})
 	case b.conn != nil:
 		freed = append(freed, freedSlot{b.conn, i, a.gen})
 	}

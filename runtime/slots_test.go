@@ -33,13 +33,13 @@ func misbehave(mode string) int {
 				case "forged":
 					s = wire.Slot{Index: uint32(j.Pool.mem.Count()) + 3, Len: 8}
 				case "stale":
-					s = <-j.Budget.free
+					s, _ = j.Budget.pop()
 					s.Gen++
 					s.Len = 8
 				case "another's":
 					s = wire.Slot{Index: 0, Len: 8} // the main process's budget owns slot 0
 				case "honest":
-					s = <-j.Budget.free
+					s, _ = j.Budget.pop()
 					s.Len = 8
 				}
 				body := wire.AppendSlot(nil, s)
@@ -73,7 +73,7 @@ func TestDescriptorsFromAWorkerAreChecked(t *testing.T) {
 	}
 	for _, tc := range []struct{ mode, want string }{
 		{"forged", "forged slot 7"},
-		{"stale", "stale slot 2"},
+		{"stale", "the slot is at generation 0; a slice of shared memory was sent after its frame was done with"},
 		{"another's", "forged slot 0 (generation 0, bytes 0 to 8): the worker neither filled nor received it"},
 		{"honest", ""},
 	} {

@@ -52,6 +52,31 @@
 // frame; eos asks the worker's sources to start one. stop is the hard stop,
 // after which the main process kills a worker that has not exited in time.
 //
+// # The frame path
+//
+// A frame crosses as few goroutines as the design allows, and none of them
+// wakes for one frame when more are there:
+//
+//   - the sender encodes the frame into its pad's reused buffer (no
+//     allocation per frame) and appends it to the connection's buffer;
+//   - the connection's writer goroutine writes what has accumulated: when
+//     it wakes, it lets frames that are being sent join for a few rounds
+//     of the scheduler (a lone frame waits well under a microsecond), so a
+//     busy link gets one write for many frames;
+//   - the reader goroutine of the other end reads large chunks, decodes
+//     each frame and puts it in the pad's queue, a lock-free ring whose
+//     consumer is woken only if it sleeps, and then takes every frame
+//     there without another hand-off;
+//   - in the main process, a relay passes a worker's frames on from its
+//     reader goroutine: undecoded to other workers, decoded once to the
+//     main process's pads.
+//
+// Between two processes a frame therefore costs two hand-offs each way
+// (sender to writer, reader to consumer), and a frame from one worker to
+// another, through the main process, three. Credits go back an eighth of
+// a window at a time, so that a sender is not left waiting while its
+// receiver has room.
+//
 // # Flow control
 //
 // Each pad may have at most Window frames in flight: those queued for its

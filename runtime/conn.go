@@ -40,6 +40,7 @@ type Conn struct {
 	prompt bool                   // worker only: credit every frame at once (see Hello.Prompt)
 
 	finishOnCredit bool // main process, with RedeliverUnconsumed: a credited frame is done with
+	inline         bool // main process: the worker does not share memory (see InlineSlots)
 }
 
 // owed counts the frames an in pad's consumer has released since the last
@@ -76,6 +77,12 @@ func (c *Conn) Account(pool *Pool, budget *Budget) {
 	}
 	c.budget = budget
 }
+
+// InlineSlots makes the main process's c send every payload that lies in
+// a slot in the message instead, copied: for a worker that does not map
+// this process's memory (see Launcher.SharesMemory). It must be called
+// before any frame is sent on c.
+func (c *Conn) InlineSlots() { c.inline = true }
 
 // Out returns outgoing pad i.
 func (c *Conn) Out(i int) *Out { return c.outs[i] }
@@ -324,6 +331,13 @@ func (o *Out) Forward(flags uint64, body []byte, slots []wire.Slot) error {
 }
 
 func (o *Out) write(flags uint64, body []byte, slots []wire.Slot, wait bool) error {
+	if len(slots) > 0 && o.c.inline {
+		inlined, err := wire.Inline(body, o.c.pool.Resolve)
+		if err != nil {
+			return err
+		}
+		body, slots = inlined, nil
+	}
 	if flags&FlagEOS != 0 && o.onEOS != nil && !o.eosSent.Swap(true) {
 		o.onEOS()
 	}

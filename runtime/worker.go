@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -47,6 +46,14 @@ type Worker struct {
 	// Hello.Segments.
 	Segments []*shm.Segment
 
+	// Launcher starts the worker's processes; nil means Pipes, which
+	// starts Path on this host.
+	Launcher Launcher
+
+	// Env is the environment of a local worker process, besides
+	// SGN_WORKER_ELEMENT; nil means this process's.
+	Env []string
+
 	// Logger takes the worker's events (started, finished, failed,
 	// restarting, killed) and the lines it writes on stderr, and on stdout
 	// with LogStdout, as records with the element's name and the process
@@ -55,6 +62,9 @@ type Worker struct {
 	Logger    *slog.Logger
 	LogStdout bool
 	Stdout    io.Writer
+	// Stderr, if set, takes the lines of a local worker's stderr, whole,
+	// instead of Logger.
+	Stderr io.Writer
 
 	// StopTimeout is how long a worker told to stop may take to exit
 	// before it is killed. Zero means DefaultStopTimeout.
@@ -160,6 +170,7 @@ type WorkerError struct {
 	Panic    bool     // the element panicked
 	Stack    string   // the panic's stack, as the worker recovered it
 	PID      int      // the worker's process ID
+	Host     string   // the host it ran on, if not this one (see Process.Host)
 	Exit     string   // how the process ended, as os.ProcessState says it
 	Stderr   []string // the last lines the worker wrote to stderr
 	Started  bool     // the element had started: the binary and the handshake were sound
@@ -176,6 +187,9 @@ func (e *WorkerError) Error() string {
 	fmt.Fprintf(&b, " (worker")
 	if e.PID != 0 {
 		fmt.Fprintf(&b, " pid %d", e.PID)
+	}
+	if e.Host != "" {
+		fmt.Fprintf(&b, " on %s", e.Host)
 	}
 	if e.Exit != "" {
 		fmt.Fprintf(&b, ", %s", e.Exit)
@@ -207,6 +221,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		c = NewConn(ones(len(w.Hello.Sinks)), ones(len(w.Hello.Sources)))
 		c.Account(w.Pool, w.Budget)
 		w.Conn = c
+	}
+	if !w.launcher().SharesMemory() && !c.inline {
+		c.InlineSlots() // package sgn did before any frame could be sent
 	}
 	w.prepareRestarts(c)
 	var restarts []time.Time // within the policy's span
@@ -335,67 +352,32 @@ func (w *Worker) state(s State, pid int) {
 // returns what became of it, and whether it was stopped (cancelled).
 func (w *Worker) runOnce(ctx context.Context, c *Conn, n int) (err error, cancelled bool) {
 	w.state(StateStarting, 0)
-	toWorker, parentW, err := pipe()
+	launcher := w.launcher()
+	proc, err := launcher.Launch(ctx, w)
 	if err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx), true
+		}
 		return err, false
 	}
-	parentR, fromWorker, err := pipe()
-	if err != nil {
-		toWorker.Close()
-		parentW.Close()
-		return err, false
-	}
-	hello := w.Hello
-	hello.Version, hello.Element = ProtocolVersion, w.Element
-	files := []*os.File{toWorker, fromWorker} // fd 3 and fd 4
-	if w.Pool != nil {
-		mem := w.Pool.mem
-		hello.Pool = &PoolHello{Name: mem.Name(), FD: 3 + len(files), Count: mem.Count(), Size: mem.Size(), Inline: w.Pool.inline}
-		files = append(files, mem.File())
-	}
-	hello.Segments = slices.Clone(hello.Segments)
-	for i, seg := range w.Segments {
-		hello.Segments[i].FD = 3 + len(files)
-		files = append(files, seg.File())
-	}
-
-	log := w.logger()
-	tail := newTail(20)
-	errOut := newOutput(StreamStderr, log, nil, tail)
-	var raw io.Writer = or(w.Stdout, os.Stdout)
-	if w.LogStdout {
-		raw = nil
-	}
-	stdOut := newOutput(StreamStdout, log, raw, nil)
-	cmd := exec.Command(w.Path)
-	cmd.ExtraFiles = files
-	cmd.Stdout, cmd.Stderr = stdOut, errOut
-	cmd.Env = append(os.Environ(), "SGN_WORKER_ELEMENT="+w.Element)
-	cmd.WaitDelay = time.Second // do not wait forever for a grandchild holding stdout or stderr
-	err = start(cmd)
-	toWorker.Close()
-	fromWorker.Close()
-	if err != nil {
-		parentR.Close()
-		parentW.Close()
-		stdOut.start(0)
-		errOut.start(0)
-		stdOut.close(0)
-		errOut.close(0)
-		return fmt.Errorf("start worker: %w", err), false
-	}
-	pid := cmd.Process.Pid
-	stdOut.start(pid)
-	errOut.start(pid)
+	pid := proc.PID()
 	began := time.Now()
 	w.state(StateStarting, pid)
 
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
-
+	hello := w.Hello
+	hello.Version, hello.Element = ProtocolVersion, w.Element
+	hello.Pool, hello.Segments = nil, nil
+	if launcher.SharesMemory() {
+		poolFD, segFDs := sharedFDs(w)
+		if w.Pool != nil {
+			mem := w.Pool.mem
+			hello.Pool = &PoolHello{Name: mem.Name(), FD: poolFD, Count: mem.Count(), Size: mem.Size(), Inline: w.Pool.inline}
+		}
+		hello.Segments = slices.Clone(w.Hello.Segments)
+		for i := range hello.Segments {
+			hello.Segments[i].FD = segFDs[i]
+		}
+	}
 	hello.SinkWindows, hello.SourceWindows = c.Windows()
 	hello.Prompt = c.finishOnCredit
 	hello.Stats = w.Busy != nil
@@ -403,33 +385,41 @@ func (w *Worker) runOnce(ctx context.Context, c *Conn, n int) (err error, cancel
 		hello.Pool.Budget = len(w.Budget.own)
 		hello.Pool.Free = w.Budget.grant(c)
 	}
-	s := &session{Worker: w, conn: c, pid: cmd.Process.Pid, proc: cmd.Process, greeted: make(chan struct{})}
+	r, wr := proc.Conn()
+	s := &session{Worker: w, conn: c, pid: pid, proc: proc, greeted: make(chan struct{})}
 	if n == 0 {
 		s.greet(s, hello, func(h Hello) { c.writer().prepend(msgHello, marshal(h)) })
-		c.start(newReader(parentR), parentW)
+		c.start(newReader(r), wr)
 	} else {
 		skip := w.Restart.Redeliver == SkipRepeated
-		s.greet(s, hello, func(h Hello) { c.restart(newReader(parentR), parentW, h, skip) })
+		s.greet(s, hello, func(h Hello) { c.restart(newReader(r), wr, h, skip) })
 	}
-	cancelledErr := s.run(ctx, exited, cmd.Process)
+	cancelledErr := s.run(ctx)
 	w.withdraw()
-	parentW.Close()
-	parentR.Close()
-	<-exited
-	// Its last lines go out before anything is said of its end.
-	stdOut.close(outputWait)
-	errOut.close(outputWait)
-	plog := log.With("pid", pid, "ran", time.Since(began).Round(time.Microsecond))
+	<-proc.Exited()
+	exit, clean := proc.Exit()
+	plog := w.logger().With("pid", pid, "ran", time.Since(began).Round(time.Microsecond))
+	if host := proc.Host(); host != "" {
+		plog = plog.With("host", host)
+	}
 	if cancelledErr != nil {
 		plog.Debug("worker stopped", "cause", cancelledErr)
 		return cancelledErr, true
 	}
-	verdict := s.verdict(cmd.ProcessState, tail)
+	verdict := s.verdict(exit, clean, proc.Stderr())
 	if verdict == nil {
 		plog.Debug("worker finished")
 	}
 	w.lastLog = plog
 	return verdict, false
+}
+
+// launcher returns the worker's Launcher.
+func (w *Worker) launcher() Launcher {
+	if w.Launcher == nil {
+		return Pipes{}
+	}
+	return w.Launcher
 }
 
 // outputWait is how long the end of a worker waits for its last lines to
@@ -491,8 +481,8 @@ func (w *Worker) withdraw() {
 
 // verdict judges a worker that ran to its end (it was not stopped): what it
 // reported, how it exited, and what its pipe carried.
-func (s *session) verdict(ps *os.ProcessState, tail *tail) error {
-	we := &WorkerError{PID: s.pid, Exit: ps.String(), Stderr: tail.lines(), Started: s.started()}
+func (s *session) verdict(exit string, clean bool, stderr []string) error {
+	we := &WorkerError{PID: s.pid, Host: s.proc.Host(), Exit: exit, Stderr: stderr, Started: s.started()}
 	switch {
 	case s.report != nil:
 		we.Message, we.Reported, we.Panic, we.Stack = s.report.Message, true, s.report.Panic, s.report.Stack
@@ -500,9 +490,9 @@ func (s *session) verdict(ps *os.ProcessState, tail *tail) error {
 		we.Message = s.handshakeErr.Error()
 	case s.readErr != nil && !errors.Is(s.readErr, io.ErrUnexpectedEOF):
 		we.Message = "reading from the worker: " + s.readErr.Error()
-	case !ps.Success() && s.done:
+	case !clean && s.done:
 		we.Message = "worker finished its work but did not exit cleanly"
-	case !ps.Success():
+	case !clean:
 		// A crash; a message cut short (s.readErr) is its symptom.
 	case s.readErr != nil:
 		we.Message = "reading from the worker: " + s.readErr.Error()
@@ -519,7 +509,7 @@ type session struct {
 	*Worker
 	conn *Conn
 	pid  int
-	proc *os.Process
+	proc Process
 
 	greeted chan struct{} // closed when the worker has answered the hello
 
@@ -533,14 +523,14 @@ type session struct {
 // run streams until the worker's output ends. It returns the context's
 // cause if ctx was cancelled; everything else that can go wrong is left in
 // s for verdict.
-func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Process) error {
+func (s *session) run(ctx context.Context) error {
 	defer s.conn.writer().close()
 
 	readDone := make(chan error, 1)
 	go func() { readDone <- s.read() }()
 
 	stopped := func() error {
-		s.stop(proc, exited)
+		s.stop()
 		<-readDone
 		return context.Cause(ctx)
 	}
@@ -552,12 +542,12 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 	case <-s.greeted:
 	case err := <-readDone:
 		s.readErr = err
-		s.stop(proc, exited)
+		s.stop()
 		return nil
 	case <-handshake.C:
-		proc.Kill() // not a worker that would understand stop
+		s.proc.Kill() // not a worker that would understand stop
 		<-readDone
-		s.handshakeErr = fmt.Errorf("worker did not answer the handshake within %v: is %s an sgn worker binary?", timeout, s.Path)
+		s.handshakeErr = fmt.Errorf("worker did not answer the handshake within %v: is %s an sgn worker binary?", timeout, s.binary())
 		return nil
 	case <-ctx.Done():
 		return stopped()
@@ -568,7 +558,7 @@ func (s *session) run(ctx context.Context, exited <-chan struct{}, proc *os.Proc
 		// A worker closes its pipe when it exits; one that does not exit
 		// soon after is stopped.
 		s.readErr = err
-		s.stop(proc, exited)
+		s.stop()
 		return nil
 	case <-ctx.Done():
 		return stopped()
@@ -581,7 +571,7 @@ func (s *session) read() error {
 	c := s.conn
 	typ, body, err := c.r.next()
 	if err == io.EOF {
-		s.handshakeErr = fmt.Errorf("worker exited before answering the handshake: is %s an sgn worker binary built with this version of sgn?", s.Path)
+		s.handshakeErr = fmt.Errorf("worker exited before answering the handshake: is %s an sgn worker binary built with this version of sgn?", s.binary())
 		return nil
 	}
 	if err != nil {
@@ -605,7 +595,7 @@ func (s *session) read() error {
 	}
 	if ready.Version != ProtocolVersion {
 		return fmt.Errorf("worker binary %s speaks protocol version %d, this program %d: rebuild it from the same version of sgn",
-			s.Path, ready.Version, ProtocolVersion)
+			s.binary(), ready.Version, ProtocolVersion)
 	}
 	close(s.greeted)
 	s.logger().Debug("worker started", "pid", ready.PID, "binary", s.Path)
@@ -648,7 +638,7 @@ func (s *session) finished() {
 
 // stop asks the worker to stop, and kills it if it has not exited after
 // StopTimeout.
-func (s *session) stop(proc *os.Process, exited <-chan struct{}) {
+func (s *session) stop() {
 	s.conn.send(msgStop, nil) // never waits; if it fails, the kill below stops the worker
 	s.mu.Lock()
 	timeout := orDefault(s.StopTimeout, DefaultStopTimeout)
@@ -659,14 +649,14 @@ func (s *session) stop(proc *os.Process, exited <-chan struct{}) {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
-	case <-exited:
+	case <-s.proc.Exited():
 	case <-t.C:
 		if timeout > 0 {
 			s.logger().Warn("worker killed: it did not stop in time", "pid", s.pid, "stop_timeout", timeout)
 		} else {
 			s.logger().Warn("worker killed", "pid", s.pid)
 		}
-		proc.Kill()
+		s.proc.Kill()
 	}
 }
 
@@ -692,6 +682,18 @@ func or(w io.Writer, def *os.File) io.Writer {
 		return w
 	}
 	return def
+}
+
+// binary names the worker's binary in messages: its path, or the host
+// it runs on.
+func (s *session) binary() string {
+	switch {
+	case s.Path != "":
+		return s.Path
+	case s.proc.Host() != "":
+		return "the binary on " + s.proc.Host()
+	}
+	return "the worker's binary"
 }
 
 // started reports whether the worker answered the hello with ready.

@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/sgn-go/sgn/remote"
 	"github.com/sgn-go/sgn/runtime"
 	"github.com/sgn-go/sgn/shm"
 )
@@ -59,7 +61,8 @@ type node struct {
 	elem     Element
 	spec     Spec
 	inWorker bool
-	queue    int // frames each link into it queues: the pipeline's QueueSize, or its own
+	remote   *remote.Launcher // its workers run on other hosts (Remote)
+	queue    int              // frames each link into it queues: the pipeline's QueueSize, or its own
 	restart  *restartPolicy
 	drain    *deadline
 	status   status
@@ -177,6 +180,16 @@ type ElementOption func(*node)
 // binary that sgngen generated for its type.
 func InWorker() ElementOption { return func(n *node) { n.inWorker = true } }
 
+// Remote runs the element in worker processes on other hosts, as InWorker
+// does on this one: l claims a free worker of the element's type over
+// NATS, and the frames travel as NATS messages (see package remote and the
+// README's "Workers on other hosts"). Large payloads travel in the
+// messages, not in shared memory; a pipeline with shared segments (Share)
+// cannot have elements on other hosts.
+func Remote(l *remote.Launcher) ElementOption {
+	return func(n *node) { n.inWorker, n.remote = true, l }
+}
+
 // Queue sets how many frames each link into the element queues for it,
 // besides the one it is working on, in place of the pipeline's QueueSize:
 // SGN's queue_maxsize, which is per element.
@@ -225,6 +238,10 @@ func (p *Pipeline) Check() error {
 		errs = append(errs, errors.New("the pipeline has no elements"))
 	}
 	for _, n := range p.nodes {
+		if n.remote != nil && len(p.segments) > 0 {
+			errs = append(errs, fmt.Errorf("%s: runs on another host (Remote), where the pipeline's shared segments (%s) cannot reach: shared memory does not cross hosts; run it with InWorker, or share no segments",
+				n.name, strings.Join(slices.Sorted(maps.Keys(p.segments)), ", ")))
+		}
 		if n.restart != nil {
 			switch {
 			case !n.inWorker:
@@ -287,7 +304,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	workers := map[*node]string{}
 	var errs []error
 	for _, n := range p.nodes {
-		if n.inWorker {
+		if n.inWorker && n.remote == nil {
 			path, err := p.findWorker(n)
 			if err != nil {
 				errs = append(errs, err)
@@ -563,6 +580,9 @@ func (p *Pipeline) prepare() (*run, error) {
 			sources = append(sources, w)
 		}
 		n.conn = runtime.NewConn(sinks, sources)
+		if n.remote != nil {
+			n.conn.InlineSlots()
+		}
 	}
 	// An element needs slots if it sends frames that can hold slices to
 	// another process: a worker's element sends all its frames to this
@@ -579,7 +599,7 @@ func (p *Pipeline) prepare() (*run, error) {
 			if !src.hasSlices() {
 				continue
 			}
-			crosses := n.inWorker
+			crosses := n.inWorker && n.remote == nil // a worker on another host has no slots
 			for _, to := range src.downstream() {
 				crosses = crosses || to.base().node.inWorker
 			}

@@ -114,7 +114,7 @@ func (p *Pipeline) Stats() Stats {
 			ps.Rate = p.rates.rate(ps.Pad)
 			es.Sources = append(es.Sources, ps)
 		}
-		if es.InWorker && es.PID > 0 {
+		if es.InWorker && es.PID > 0 && n.remote == nil { // /proc knows only this host's processes
 			es.CPU, es.RSS = procUsage(es.PID)
 		}
 		st.Elements = append(st.Elements, es)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/sgn-go/sgn/remote"
 	"github.com/sgn-go/sgn/runtime"
 	"github.com/sgn-go/sgn/shm"
 	"github.com/sgn-go/sgn/wire"
@@ -78,6 +79,7 @@ func (r *run) runWorker(ctx *Context, n *node, path string) error {
 			Segments: r.segmentHellos,
 		},
 		Conn:        n.conn,
+		Launcher:    n.launcher(),
 		Pool:        r.pool,
 		Budget:      n.budget,
 		Segments:    r.segmentList,
@@ -90,8 +92,20 @@ func (r *run) runWorker(ctx *Context, n *node, path string) error {
 	if r.p.busy {
 		w.Busy = func(ns int64) { n.busy.Store(ns) }
 	}
+	if n.remote != nil {
+		w.Path = n.spec.Worker // its name, for messages: the binary is on the other host
+	}
 	r.p.addWorker(w)
 	return w.Run(ctx)
+}
+
+// launcher returns what starts n's worker processes: nil for the default,
+// pipes on this host.
+func (n *node) launcher() runtime.Launcher {
+	if n.remote != nil {
+		return n.remote
+	}
+	return nil
 }
 
 func padNames(pads []Pad) []string {
@@ -106,7 +120,15 @@ func padNames(pads []Pad) []string {
 // generates for every element type: it serves e to the pipeline that started
 // the process, and exits. e is a zero value; the pipeline sends its
 // configuration.
+//
+// Started by hand with a NATS URL (-nats URL, or $SGN_NATS_URL), the binary
+// serves e's type to pipelines on other hosts instead, one run at a time,
+// each in a new process of its own, until SIGINT or SIGTERM (see
+// remote.Main).
 func ServeWorker(e Element) {
+	if !runtime.Piped() && remote.Wanted(os.Args[1:]) {
+		os.Exit(remote.Main(e.SGNElement().Type, "", os.Args[1:]))
+	}
 	os.Exit(runtime.Serve(func(j *runtime.Job) (*runtime.Binding, error) {
 		return bindWorker(e, j)
 	}))

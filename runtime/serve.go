@@ -59,11 +59,11 @@ const (
 // mains call it through sgn.ServeWorker.
 func Serve(setup func(*Job) (*Binding, error)) int {
 	signal.Ignore(os.Interrupt) // Ctrl+C is the main process's to handle
-	in, out := os.NewFile(3, "sgn-in"), os.NewFile(4, "sgn-out")
-	if in == nil || out == nil || !isPipe(in) || !isPipe(out) {
-		fmt.Fprintf(os.Stderr, "%s is an sgn worker: a pipeline starts it, with its pipes on fd 3 and 4; it is not run by hand\n", os.Args[0])
+	if !Piped() {
+		fmt.Fprintf(os.Stderr, "%s is an sgn worker: a pipeline starts it, with its pipes on fd 3 and 4; it is not run by hand, except to serve pipelines on other hosts: %s -nats URL\n", os.Args[0], os.Args[0])
 		return ExitUsage
 	}
+	in, out := os.NewFile(fdIn, "sgn-in"), os.NewFile(fdOut, "sgn-out")
 	// Keep the pipes from leaking into processes the element starts.
 	syscall.CloseOnExec(3)
 	syscall.CloseOnExec(4)
@@ -252,7 +252,13 @@ const orphanGrace = 2 * time.Second
 // main process asks the worker to stop.
 var errStopped = errors.New("stopped by the pipeline")
 
-func isPipe(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeNamedPipe != 0
+// Piped reports whether this process has a worker's pipes on fd 3 and 4:
+// a pipeline started it on this host (see Pipes).
+func Piped() bool { return isPipe(fdIn) && isPipe(fdOut) }
+
+// isPipe reports whether descriptor fd is open on a pipe. It does not wrap
+// fd in an os.File, whose finalizer would close it.
+func isPipe(fd int) bool {
+	var st syscall.Stat_t
+	return syscall.Fstat(fd, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFIFO
 }

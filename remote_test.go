@@ -3,6 +3,7 @@ package sgn_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/sgn-go/sgn/internal/natstest"
 	"github.com/sgn-go/sgn/internal/testelems"
 	"github.com/sgn-go/sgn/remote"
+	"github.com/sgn-go/sgn/runtime"
 )
 
 // The tests of workers on other hosts: an embedded NATS server, and worker
@@ -34,12 +36,13 @@ type agent struct {
 	mu     sync.Mutex
 	stderr strings.Builder
 	lines  chan string // every stderr line, for waitFor
+	exited chan struct{}
 }
 
 // startAgent starts the worker binary of the element type named by binary
 // (testelems-scale, say) with -nats url and the environment env, and waits
 // until it waits for work. It is killed when the test ends.
-func startAgent(t *testing.T, binary, url string, env ...string) *agent {
+func startAgent(t testing.TB, binary, url string, env ...string) *agent {
 	t.Helper()
 	a := startAgentProcess(t, binary, url, env...)
 	a.waitFor(t, "waiting for work")
@@ -47,9 +50,9 @@ func startAgent(t *testing.T, binary, url string, env ...string) *agent {
 }
 
 // startAgentProcess starts the worker binary, without waiting for it.
-func startAgentProcess(t *testing.T, binary, url string, env ...string) *agent {
+func startAgentProcess(t testing.TB, binary, url string, env ...string) *agent {
 	t.Helper()
-	a := &agent{lines: make(chan string, 1000)}
+	a := &agent{lines: make(chan string, 1000), exited: make(chan struct{})}
 	a.cmd = exec.Command(filepath.Join(workerDir, binary), "-nats", url)
 	a.cmd.Env = append(os.Environ(), env...)
 	a.cmd.Stdout = io.Discard
@@ -60,9 +63,7 @@ func startAgentProcess(t *testing.T, binary, url string, env ...string) *agent {
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			a.mu.Lock()
@@ -74,11 +75,12 @@ func startAgentProcess(t *testing.T, binary, url string, env ...string) *agent {
 			}
 		}
 		close(a.lines)
+		a.cmd.Wait()
+		close(a.exited)
 	}()
 	t.Cleanup(func() {
 		a.cmd.Process.Kill()
-		<-done
-		a.cmd.Wait()
+		<-a.exited
 		if t.Failed() {
 			t.Logf("%s's stderr:\n%s", binary, a.output())
 		}
@@ -87,7 +89,7 @@ func startAgentProcess(t *testing.T, binary, url string, env ...string) *agent {
 }
 
 // waitFor waits for a line of the agent's stderr that contains s.
-func (a *agent) waitFor(t *testing.T, s string) {
+func (a *agent) waitFor(t testing.TB, s string) {
 	t.Helper()
 	timeout := time.After(20 * time.Second)
 	for {
@@ -123,20 +125,37 @@ func connect(t testing.TB, url string, opts ...nats.Option) *nats.Conn {
 	return nc
 }
 
-// chainAt builds src → scale → sink, with the scale placed by where and
-// the sink, which writes what it receives to a file, in this process.
-func chainAt(t *testing.T, n int64, scale *testelems.Scale, where []sgn.ElementOption, opts ...sgn.PipelineOption) (*sgn.Pipeline, *testelems.Collect) {
+// chainAt builds src → x → sink, with x placed by where and the sink, which
+// writes what it receives to a file, in this process.
+func chainAt(t *testing.T, n int64, x transform, where []sgn.ElementOption, opts ...sgn.PipelineOption) (*sgn.Pipeline, *testelems.Collect) {
 	t.Helper()
 	src := &testelems.Count{From: 1, To: n}
 	snk := &testelems.Collect{File: filepath.Join(t.TempDir(), "sink.txt")}
 	p := sgn.NewPipeline(append([]sgn.PipelineOption{sgn.WorkerDir(workerDir)}, opts...)...)
 	p.Insert("src", src)
-	p.Insert("scale", scale, where...)
+	p.Insert("x", x, where...)
 	p.Insert("sink", snk)
-	sgn.Link(&src.Out, &scale.In)
-	sgn.Link(&scale.Out, &snk.In)
+	sgn.Link(&src.Out, x.in())
+	sgn.Link(x.out(), &snk.In)
 	return p, snk
 }
+
+// A transform is an int64 transform of the test elements.
+type transform interface {
+	sgn.Element
+	in() *sgn.Sink[int64]
+	out() *sgn.Source[int64]
+}
+
+type scale struct{ *testelems.Scale }
+
+func (s scale) in() *sgn.Sink[int64]    { return &s.In }
+func (s scale) out() *sgn.Source[int64] { return &s.Out }
+
+type chatter struct{ *testelems.Chatter }
+
+func (c chatter) in() *sgn.Sink[int64]    { return &c.In }
+func (c chatter) out() *sgn.Source[int64] { return &c.Out }
 
 // A pipeline with its transform on another host gives what it gives with
 // the transform in a worker on this one.
@@ -147,8 +166,8 @@ func TestRemoteWorkerGivesWhatALocalOneGives(t *testing.T) {
 
 	const n = 20000
 	run := func(where sgn.ElementOption) []int64 {
-		p, snk := chainAt(t, n, &testelems.Scale{Factor: 3}, []sgn.ElementOption{where}, sgn.QueueSize(7))
-		if err := p.Run(context.Background()); err != nil {
+		p, snk := chainAt(t, n, scale{&testelems.Scale{Factor: 3}}, []sgn.ElementOption{where}, sgn.QueueSize(7))
+		if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		nums, _, eos := collected(t, snk.File)
@@ -164,6 +183,346 @@ func TestRemoteWorkerGivesWhatALocalOneGives(t *testing.T) {
 	if diff := cmp.Diff(local, run(sgn.Remote(l))); diff != "" {
 		t.Fatalf("with a remote worker (-local +remote):\n%s", diff)
 	}
-	_ = server.Options{}
-	_ = syscall.SIGKILL
+}
+
+// Frames of 1 MiB cross a server whose messages are smaller: they are split
+// and joined. Those that the sender filled in the slot pool (sgn.Alloc),
+// whether in this process or in a local worker whose frames pass through
+// this one, travel in the messages instead, and arrive whole.
+func TestRemoteWorkerTakesFramesLargerThanAMessage(t *testing.T) {
+	s := natstest.Start(t, &server.Options{MaxPayload: 64 << 10})
+	startAgent(t, "testelems-affine", s.ClientURL())
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	const size, frames = 131072, 12 // 1 MiB of float64s
+	for _, tc := range []struct {
+		name             string
+		src, x           []sgn.ElementOption
+		inSlotsAtTheSink bool
+	}{
+		{"all on this host", nil, []sgn.ElementOption{sgn.InWorker()}, true},
+		{"from this process", nil, []sgn.ElementOption{sgn.Remote(l)}, false},
+		{"from a local worker", []sgn.ElementOption{sgn.InWorker()}, []sgn.ElementOption{sgn.Remote(l)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &testelems.Ramp{Len: size, Count: frames, Alloc: true}
+			x := &testelems.Affine{Mul: 2, Add: 1}
+			memory := "copy"
+			if tc.inSlotsAtTheSink {
+				memory = "slots"
+			}
+			snk := &testelems.Verify{Len: size, Mul: 2, Add: 1, Memory: memory}
+			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.QueueSize(3))
+			p.Insert("src", src, tc.src...)
+			p.Insert("x", x, tc.x...)
+			p.Insert("snk", snk)
+			sgn.Link(&src.Out, &x.In)
+			sgn.Link(&x.Out, &snk.In)
+			if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if snk.Frames() != frames {
+				t.Errorf("the sink checked %d frames, want %d", snk.Frames(), frames)
+			}
+			if slots, held := sgn.PoolAfterRun(p); slots == 0 || held != 0 {
+				t.Errorf("the run's pool had %d slots, %d of them held at its end; want some, none held", slots, held)
+			}
+		})
+	}
+}
+
+// A remote worker whose process dies fails the run like a local one: the
+// error names the element, the host and process, how it ended, and the
+// last lines of its stderr.
+func TestRemoteWorkerCrashIsReportedLikeALocalOne(t *testing.T) {
+	s := natstest.Start(t, nil)
+	startAgent(t, "testelems-chatter", s.ClientURL())
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	x := &testelems.Chatter{Tag: "chatter", Crash: testelems.Crash{At: 500, How: "kill"}}
+	p, _ := chainAt(t, 100000, chatter{x}, []sgn.ElementOption{sgn.Remote(l)})
+	err := runWithin(t, p, context.Background(), time.Minute)
+	var ee *sgn.ElementError
+	var we *runtime.WorkerError
+	if !errors.As(err, &ee) || ee.Element != "x" || !errors.As(err, &we) {
+		t.Fatalf("Run() = %v; want an ElementError for x wrapping a WorkerError", err)
+	}
+	host, _ := os.Hostname()
+	if we.Host != host || we.PID == 0 || we.Exit != "signal: killed" {
+		t.Errorf("WorkerError host %q, pid %d, exit %q; want host %q, a pid, signal: killed", we.Host, we.PID, we.Exit, host)
+	}
+	if len(we.Stderr) == 0 || we.Stderr[len(we.Stderr)-1] != "chatter says 500 on stderr" {
+		t.Errorf("last stderr lines %q; want them to end with the 500th frame's", we.Stderr)
+	}
+	for _, want := range []string{fmt.Sprintf("pid %d on %s, signal: killed", we.PID, host), "chatter says 499 on stderr"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+// Under a restart policy, a remote worker whose process dies is restarted
+// on a worker claimed again, and the sink gets every frame once, in order.
+func TestRemoteWorkerIsRestartedAndLosesNothing(t *testing.T) {
+	s := natstest.Start(t, nil)
+	startAgent(t, "testelems-chatter", s.ClientURL())
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	const n = 3000
+	x := &testelems.Chatter{Tag: "chatter", Crash: testelems.Crash{At: 700, How: "kill", Once: filepath.Join(t.TempDir(), "once")}}
+	p, snk := chainAt(t, n, chatter{x}, []sgn.ElementOption{sgn.Remote(l), sgn.Restart(3, time.Minute)}, sgn.QueueSize(10))
+	if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	nums, _, eos := collected(t, snk.File)
+	if diff := cmp.Diff(seq(1, n), nums); diff != "" {
+		t.Errorf("the sink got (-want +got):\n%s", diff)
+	}
+	if !eos {
+		t.Error("no EOS")
+	}
+	if got := restarts(p, "x"); got != 1 {
+		t.Errorf("%d restarts, want 1", got)
+	}
+}
+
+// flowing is a sink that closes started once it has received its first
+// frame.
+type flowing struct {
+	In      sgn.Sink[int64]
+	started chan struct{}
+	once    sync.Once
+}
+
+func (f *flowing) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:  "sgn_test.flowing",
+		Sinks: []sgn.Pad{f.In.Init("in", testelems.Int64Codec)},
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &f.In, func(ctx *sgn.Context, fr sgn.Frame[int64]) error {
+				f.once.Do(func() { close(f.started) })
+				return nil
+			})
+		},
+	}
+}
+
+// endless builds a source that never ends → a Scale placed by where → a
+// flowing sink, and returns the pipeline and the sink's started channel.
+func endless(where ...sgn.ElementOption) (*sgn.Pipeline, <-chan struct{}) {
+	src := &testelems.Count{From: 1, To: 1 << 62}
+	x := &testelems.Scale{Factor: 2}
+	snk := &flowing{started: make(chan struct{})}
+	p := sgn.NewPipeline(sgn.WorkerDir(workerDir))
+	p.Insert("src", src)
+	p.Insert("x", x, where...)
+	p.Insert("snk", snk)
+	sgn.Link(&src.Out, &x.In)
+	sgn.Link(&x.Out, &snk.In)
+	return p, snk.started
+}
+
+// runAsync runs p and returns where its result will be.
+func runAsync(p *sgn.Pipeline) <-chan error {
+	done := make(chan error, 1)
+	go func() { done <- p.Run(context.Background()) }()
+	return done
+}
+
+// waitStarted waits for frames to flow, or for the run to fail.
+func waitStarted(t *testing.T, started <-chan struct{}, done <-chan error) {
+	t.Helper()
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatalf("Run() = %v before any frame arrived", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no frame arrived within 30s")
+	}
+}
+
+// A worker host that disappears (its worker process is SIGKILLed, and the
+// element's process with it) is reported lost within its promise: a second
+// without a word from it, after a heartbeat period.
+func TestRemoteWorkerHostThatDiesIsLostWithinASecond(t *testing.T) {
+	s := natstest.Start(t, nil)
+	a := startAgent(t, "testelems-scale", s.ClientURL())
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	p, started := endless(sgn.Remote(l))
+	done := runAsync(p)
+	waitStarted(t, started, done)
+	a.cmd.Process.Signal(syscall.SIGKILL)
+	killed := time.Now()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run has not returned 30s after the worker's host died")
+	}
+	if d := time.Since(killed); d > 3*time.Second {
+		t.Errorf("Run returned %v after the worker's host died; the promise is a second and a heartbeat", d)
+	}
+	var we *runtime.WorkerError
+	if !errors.As(err, &we) || !strings.Contains(we.Exit, "lost") || we.Host == "" || we.PID == 0 {
+		t.Fatalf("Run() = %v; want a WorkerError saying the worker was lost, with its host and pid", err)
+	}
+}
+
+// doomedRemoteParent runs, in a process of its own, a pipeline that never
+// ends with its transform on a worker of the NATS server at url, prints
+// "streaming" once frames flow, and waits to be killed.
+func doomedRemoteParent(url string) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	p, started := endless(sgn.Remote(remote.NewLauncher(nc)))
+	done := runAsync(p)
+	select {
+	case <-started:
+		fmt.Println("streaming")
+	case err := <-done:
+		fmt.Fprintln(os.Stderr, "doomed parent: Run returned:", err)
+		os.Exit(1)
+	}
+	err = <-done
+	fmt.Fprintln(os.Stderr, "doomed parent: Run returned:", err)
+	os.Exit(1)
+}
+
+// A main process that dies (SIGKILL) frees its remote worker within the
+// promise: the worker drops the run once it has heard nothing for a
+// second, and takes the next.
+func TestRemoteWorkerIsFreeAgainWhenItsPipelineDies(t *testing.T) {
+	s := natstest.Start(t, nil)
+	a := startAgent(t, "testelems-scale", s.ClientURL())
+	parent := exec.Command(os.Args[0], "-test.run=^$")
+	parent.Env = append(os.Environ(), "SGN_TEST_DOOMED_REMOTE="+s.ClientURL(), "SGN_WORKER_DIR="+workerDir)
+	parent.Stderr = os.Stderr
+	out, err := parent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer parent.Process.Kill()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if line != "streaming\n" {
+		t.Fatalf("the doomed pipeline said %q (%v), not that it was streaming", line, err)
+	}
+	a.waitFor(t, "took a run")
+	parent.Process.Signal(syscall.SIGKILL)
+	parent.Wait()
+	killed := time.Now()
+
+	// Claims retry while the worker is busy: this run starts as soon as
+	// the worker is free.
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	p, snk := chainAt(t, 100, scale{&testelems.Scale{Factor: 2}}, []sgn.ElementOption{sgn.Remote(l)})
+	if err := runWithin(t, p, context.Background(), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(killed); d > 3*time.Second {
+		t.Errorf("the worker took the next run %v after its pipeline died; the promise is a second and a heartbeat", d)
+	}
+	if nums, _, _ := collected(t, snk.File); len(nums) != 100 {
+		t.Errorf("the next run's sink got %d frames, want 100", len(nums))
+	}
+	if !strings.Contains(a.output(), "heard nothing from the main process") {
+		t.Errorf("the worker did not say it lost its pipeline; its stderr:\n%s", a.output())
+	}
+}
+
+// A NATS server restarted while frames flow makes the run fail cleanly,
+// never hang; the worker then takes new work from the new server.
+func TestRemoteRunSurvivesOrFailsCleanlyWhenTheServerRestarts(t *testing.T) {
+	s := natstest.Start(t, nil)
+	startAgent(t, "testelems-scale", s.ClientURL())
+	nc := connect(t, s.ClientURL(), nats.ReconnectWait(100*time.Millisecond))
+	l := remote.NewLauncher(nc)
+	p, started := endless(sgn.Remote(l))
+	done := runAsync(p)
+	waitStarted(t, started, done)
+	natstest.Restart(t, s, nil)
+	select {
+	case err := <-done:
+		var ee *sgn.ElementError
+		if !errors.As(err, &ee) || ee.Element != "x" {
+			t.Fatalf("Run() = %v; want an ElementError for x", err)
+		}
+		t.Logf("the run failed: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run has not returned 30s after the server restarted")
+	}
+	p2, snk := chainAt(t, 100, scale{&testelems.Scale{Factor: 2}}, []sgn.ElementOption{sgn.Remote(l)})
+	if err := runWithin(t, p2, context.Background(), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if nums, _, _ := collected(t, snk.File); len(nums) != 100 {
+		t.Errorf("the next run's sink got %d frames, want 100", len(nums))
+	}
+}
+
+// Credentials reach the server: a worker with the right ones serves, one
+// with wrong ones exits saying why, and the pipeline, finding no worker,
+// says how to start one.
+func TestRemoteWorkerCredentials(t *testing.T) {
+	s := natstest.Start(t, &server.Options{Username: "sgn", Password: "s3cret"})
+	url := s.ClientURL()
+	nc := connect(t, url, nats.UserInfo("sgn", "s3cret"))
+	l := remote.NewLauncher(nc)
+	l.ClaimTimeout = time.Second
+
+	bad := startAgentProcess(t, "testelems-scale", url, "SGN_NATS_USER=sgn", "SGN_NATS_PASSWORD=wrong")
+	<-bad.exited
+	if code := bad.cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(bad.output(), "Authorization Violation") {
+		t.Errorf("a worker with a wrong password exited with %d, saying:\n%s\nwant 1, and an authorization violation", code, bad.output())
+	}
+	if strings.Contains(bad.output(), "wrong") {
+		t.Errorf("the worker's error shows its password:\n%s", bad.output())
+	}
+
+	p, _ := chainAt(t, 10, scale{&testelems.Scale{Factor: 2}}, []sgn.ElementOption{sgn.Remote(l)})
+	err := p.Run(context.Background())
+	want := fmt.Sprintf("x: no worker of github.com/sgn-go/sgn/internal/testelems.Scale answered on NATS server %s within 1s; start one with:\n\ttestelems-scale -nats %s", url, url)
+	if err == nil || err.Error() != want {
+		t.Errorf("Run() = %v; want %q", err, want)
+	}
+
+	withUser := strings.Replace(url, "nats://", "nats://sgn:s3cret@", 1)
+	startAgent(t, "testelems-scale", withUser)
+	p, snk := chainAt(t, 10, scale{&testelems.Scale{Factor: 2}}, []sgn.ElementOption{sgn.Remote(l)})
+	if err := runWithin(t, p, context.Background(), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if nums, _, _ := collected(t, snk.File); len(nums) != 10 {
+		t.Errorf("the sink got %d frames, want 10", len(nums))
+	}
+}
+
+// A worker of another element type takes no claim of this one.
+func TestRemoteWorkerOfAnotherTypeTakesNoRun(t *testing.T) {
+	s := natstest.Start(t, nil)
+	startAgent(t, "testelems-collect", s.ClientURL())
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	l.ClaimTimeout = 500 * time.Millisecond
+	p, _ := chainAt(t, 10, scale{&testelems.Scale{Factor: 2}}, []sgn.ElementOption{sgn.Remote(l)})
+	err := p.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no worker of github.com/sgn-go/sgn/internal/testelems.Scale answered") {
+		t.Errorf("Run() = %v; want no worker of testelems.Scale", err)
+	}
+}
+
+// Shared memory does not cross hosts: a pipeline that shares segments
+// cannot have an element on another host.
+func TestRemoteElementsAndSharedSegmentsDoNotMix(t *testing.T) {
+	s := natstest.Start(t, nil)
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	p, _ := chainAt(t, 10, scale{&testelems.Scale{Factor: 2}}, []sgn.ElementOption{sgn.Remote(l)})
+	if _, err := p.Share("table", 64, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "x: runs on another host (Remote), where the pipeline's shared segments (table) cannot reach: shared memory does not cross hosts; run it with InWorker, or share no segments"
+	if err := p.Check(); err == nil || err.Error() != want {
+		t.Errorf("Check() = %v; want %q", err, want)
+	}
 }

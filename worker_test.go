@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("SGN_BENCH_PEER"); mode != "" {
 		benchPeer(mode) // never returns
 	}
+	if url := os.Getenv("SGN_TEST_DOOMED_REMOTE"); url != "" {
+		doomedRemoteParent(url) // never returns
+	}
 	if dir := os.Getenv("SGN_TEST_SIGNALLED"); dir != "" {
 		signalledPipeline(dir) // never returns
 	}

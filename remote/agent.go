@@ -155,22 +155,10 @@ func orNone(s string) string {
 	return s
 }
 
-// start subscribes to the run's subject and starts the element's process;
-// a.mu is held.
+// start starts the element's process and subscribes to the run's
+// subject; a.mu is held.
 func (a *Agent) start(c claim) (*agentRun, error) {
 	toWorker, toMain := runSubjects(c.Run)
-	r := &agentRun{a: a, element: c.Element, done: make(chan struct{})}
-	r.in = newReceiver(r.control)
-	r.out = newSender(a.nc, toMain)
-	sub, err := a.nc.Subscribe(toWorker, r.in.handle)
-	if err != nil {
-		return nil, fmt.Errorf("subscribing to the run: %w", err)
-	}
-	if err := sub.SetPendingLimits(-1, -1); err != nil {
-		sub.Unsubscribe()
-		return nil, err
-	}
-	r.sub = sub
 	w := &runtime.Worker{
 		Element: c.Element,
 		Path:    a.Path,
@@ -181,10 +169,25 @@ func (a *Agent) start(c claim) (*agentRun, error) {
 	}
 	proc, err := runtime.Pipes{}.Launch(context.Background(), w)
 	if err != nil {
-		sub.Unsubscribe()
 		return nil, err
 	}
-	r.proc = proc
+	r := &agentRun{a: a, element: c.Element, proc: proc, done: make(chan struct{})}
+	r.in = newReceiver(r.control)
+	_, r.in.to = proc.Conn()
+	r.out = newSender(a.nc, toMain)
+	sub, err := a.nc.Subscribe(toWorker, r.in.handle)
+	if err == nil {
+		if err = sub.SetPendingLimits(-1, -1); err != nil {
+			sub.Unsubscribe()
+		}
+	}
+	if err != nil {
+		proc.Kill()
+		<-proc.Exited()
+		proc.Exit()
+		return nil, fmt.Errorf("subscribing to the run: %w", err)
+	}
+	r.sub = sub
 	return r, nil
 }
 
@@ -249,12 +252,7 @@ func (r *agentRun) control(kind byte, payload []byte) {
 // has ended, then reports its end to the main process, after all its
 // output.
 func (r *agentRun) serve() {
-	pr, pw := r.proc.Conn()
-	go func() {
-		// To the process: ends when the process does (its pipe breaks) or
-		// the run does.
-		io.Copy(pw, r.in)
-	}()
+	pr, _ := r.proc.Conn() // what goes to it, r.in writes
 	output := make(chan struct{})
 	go func() {
 		defer close(output)

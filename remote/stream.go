@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,6 +96,14 @@ type receiver struct {
 	control func(kind byte, payload []byte)
 	heard   atomic.Int64 // when the last message arrived, in Unix nanoseconds
 
+	// to, if set, takes the data at once, from the handler, instead of
+	// Read: a pipe to a worker process, which reads without stopping
+	// (credits bound what it is sent), so that a frame is not handed
+	// from goroutine to goroutine once more on its way. After a failed
+	// write, data is dropped.
+	to     io.Writer
+	toDead bool
+
 	mu     sync.Mutex
 	more   sync.Cond // data arrived, or the stream ended
 	chunks [][]byte  // data not read yet
@@ -130,6 +139,18 @@ func (r *receiver) handle(m *nats.Msg) {
 		r.mu.Lock()
 	}
 	r.next = seq + 1
+	if kind == kindData && r.to != nil {
+		ok := !r.broken && !r.toDead
+		r.mu.Unlock()
+		if ok {
+			if _, err := r.to.Write(m.Data[header:]); err != nil {
+				r.mu.Lock()
+				r.toDead = true
+				r.mu.Unlock()
+			}
+		}
+		return
+	}
 	if kind == kindData {
 		if !r.broken && r.end == nil {
 			r.chunks = append(r.chunks, m.Data[header:])

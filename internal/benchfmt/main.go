@@ -15,13 +15,16 @@ import (
 
 // figures maps a benchmark and one of its metrics to the figure's name.
 var figures = map[[2]string]string{
-	{"InProcessInt64", "frames/s"}:   "small_inproc_fps",
-	{"WorkerInt64", "frames/s"}:      "small_worker_fps",
-	{"LargeWorker", "GB/s"}:          "large_worker_gbps",
-	{"LargeWorkerStruct", "GB/s"}:    "large_worker_struct_gbps",
-	{"LargeWorkerCopied", "GB/s"}:    "large_worker_copied_gbps",
-	{"Memcpy1MiB", "GB/s"}:           "floor_memcpy_gbps",
-	{"WorkerStartToFinish", "ns/op"}: "worker_run_ns",
+	{"InProcessInt64", "frames/s"}:           "small_inproc_fps",
+	{"WorkerInt64", "frames/s"}:              "small_worker_fps",
+	{"LargeWorker", "GB/s"}:                  "large_worker_gbps",
+	{"LargeWorkerStruct", "GB/s"}:            "large_worker_struct_gbps",
+	{"LargeWorkerCopied", "GB/s"}:            "large_worker_copied_gbps",
+	{"Memcpy1MiB", "GB/s"}:                   "floor_memcpy_gbps",
+	{"WorkerStartToFinish", "ns/op"}:         "worker_run_ns",
+	{"NATSWorkerInt64", "frames/s"}:          "nats_worker_fps",
+	{"NATSWorkerInt64Queue1000", "frames/s"}: "nats_worker_q1000_fps",
+	{"NATSPubSub64", "msgs/s"}:               "floor_nats_msgs",
 }
 
 var procs = regexp.MustCompile(`-\d+$`)

@@ -1,0 +1,83 @@
+package sgn_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/sgn-go/sgn"
+	"github.com/sgn-go/sgn/internal/natstest"
+	"github.com/sgn-go/sgn/internal/testelems"
+	"github.com/sgn-go/sgn/remote"
+)
+
+// BenchmarkNATSWorkerInt64 is nats_worker_fps: b.N int64 frames from a
+// source in this process through a transform on a worker over NATS (an
+// embedded server; the worker binary a separate process, started with
+// -nats) to a sink in this process.
+func BenchmarkNATSWorkerInt64(b *testing.B) { benchNATSWorker(b, sgn.DefaultQueueSize) }
+
+// BenchmarkNATSWorkerInt64Queue1000 is nats_worker_q1000_fps: the same
+// with queues of 1000 frames. A link's frames in flight are bounded by its
+// queue, so its rate by the queue over the round trip; across hosts the
+// round trip is longer than through a pipe, and a deeper queue pays.
+func BenchmarkNATSWorkerInt64Queue1000(b *testing.B) { benchNATSWorker(b, 1000) }
+
+func benchNATSWorker(b *testing.B, queueSize int) {
+	s := natstest.Start(b, nil)
+	startAgent(b, "testelems-scale", s.ClientURL())
+	l := remote.NewLauncher(connect(b, s.ClientURL()))
+	src := &testelems.Count{From: 1, To: int64(b.N)}
+	x := &testelems.Scale{Factor: 2}
+	snk := &testelems.Tally{First: 2, Step: 2}
+	p := sgn.NewPipeline(sgn.QueueSize(queueSize))
+	p.Insert("src", src)
+	p.Insert("scale", x, sgn.Remote(l))
+	p.Insert("snk", snk)
+	sgn.Link(&src.Out, &x.In)
+	sgn.Link(&x.Out, &snk.In)
+	b.ResetTimer()
+	if err := p.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if snk.Frames() != int64(b.N) {
+		b.Fatalf("sink got %d frames, want %d", snk.Frames(), b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}
+
+// BenchmarkNATSPubSub64 is floor_nats_msgs: what the embedded server does
+// alone with 64-byte messages, one connection publishing, another
+// subscribed, in the same run as nats_worker_fps.
+func BenchmarkNATSPubSub64(b *testing.B) {
+	s := natstest.Start(b, nil)
+	pub, sub := connect(b, s.ClientURL()), connect(b, s.ClientURL())
+	var got atomic.Int64
+	all := make(chan struct{})
+	subscription, err := sub.Subscribe("floor", func(*nats.Msg) {
+		if got.Add(1) == int64(b.N) {
+			close(all)
+		}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	subscription.SetPendingLimits(-1, -1)
+	if err := sub.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	msg := make([]byte, 64)
+	b.ResetTimer()
+	for range b.N {
+		if err := pub.Publish("floor", msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pub.Flush()
+	<-all
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}

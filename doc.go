@@ -70,6 +70,11 @@
 // [ElementError] that names the element. A worker never outlives the
 // process that started it.
 //
+// An element inserted with [Remote] runs in a worker on another host: a
+// worker binary started there with -nats URL serves its element type over
+// NATS, and the pipeline claims a free one through a remote.Launcher. See
+// package remote; shared memory does not cross hosts.
+//
 // # Shared memory
 //
 // Large payloads are not copied between processes. A byte or numeric slice

@@ -526,3 +526,26 @@ func TestRemoteElementsAndSharedSegmentsDoNotMix(t *testing.T) {
 		t.Errorf("Check() = %v; want %q", err, want)
 	}
 }
+
+// A worker binary run by hand without a NATS URL says how it is run; with
+// one, it serves until SIGTERM, and then exits cleanly.
+func TestAWorkerBinaryByHand(t *testing.T) {
+	out, err := exec.Command(filepath.Join(workerDir, "testelems-scale")).CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "it is not run by hand, except to serve pipelines on other hosts: ") ||
+		!strings.HasSuffix(string(out), "testelems-scale -nats URL\n") {
+		t.Errorf("run by hand: %v, saying %q; want exit status 2 and how to serve over NATS", err, out)
+	}
+
+	s := natstest.Start(t, nil)
+	a := startAgent(t, "testelems-scale", s.ClientURL())
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-a.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker has not exited 10s after SIGTERM")
+	}
+	if code := a.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("after SIGTERM, the worker exited with %d, want 0", code)
+	}
+}

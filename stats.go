@@ -27,8 +27,9 @@ type ElementStats struct {
 	// pipeline measures it: with OnStats, Progress or MeasureBusy.
 	Busy time.Duration
 
-	// For an element in a worker, the worker process's CPU time (user and
-	// system) and resident memory, as /proc says while it runs.
+	// For an element in a worker on this host, the worker process's CPU
+	// time (user and system) and resident memory, as /proc says while it
+	// runs.
 	CPU time.Duration
 	RSS int64
 }

@@ -1,5 +1,6 @@
 // Package runtime runs elements in worker processes: it starts a worker
-// binary, speaks the wire protocol with it over two inherited pipes, moves
+// binary, speaks the wire protocol with it over two byte streams (two
+// inherited pipes, on this host), moves
 // frames both ways with credit-based flow control, keeps the accounts of
 // the shared-memory slots that large payloads travel in, and supervises the
 // worker until it ends, fails or has to be stopped. The worker side of the
@@ -9,7 +10,18 @@
 // bodies to it. Package sgn attaches its typed pads to a [Conn]; users do
 // not call this package directly.
 //
-// # Processes and pipes
+// # Processes and transports
+//
+// A [Launcher] starts each process of a worker and gives the protocol its
+// two byte streams. [Pipes], the default, starts the binary on this host
+// with inherited pipes and the pipeline's shared memory, as described
+// below. Package remote starts workers on other hosts and carries the same
+// bytes over NATS; such a process shares no memory (Launcher.SharesMemory
+// is false): its Hello names no pool and no segments, and the main
+// process's Conn sends every payload that lies in a slot in the message
+// instead ([Conn.InlineSlots]). Supervision is the same for both: a
+// [Process] says when it has ended and how, and the last lines of its
+// stderr.
 //
 // The main process starts a worker with extra descriptors: the worker reads
 // the main process's messages on fd 3 and writes its own on fd 4; then come

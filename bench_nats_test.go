@@ -2,6 +2,7 @@ package sgn_test
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -80,4 +81,31 @@ func BenchmarkNATSPubSub64(b *testing.B) {
 	<-all
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkNATSRoundTrip is BenchmarkRoundTrip with the transform on a
+// worker over NATS: one frame at a time, each timed.
+func BenchmarkNATSRoundTrip(b *testing.B) {
+	s := natstest.Start(b, nil)
+	startAgent(b, "testelems-scale", s.ClientURL())
+	l := remote.NewLauncher(connect(b, s.ClientURL()))
+	pong := make(chan struct{}, 1)
+	src := &pinger{n: b.N, pong: pong}
+	x := &testelems.Scale{Factor: 1}
+	snk := &ponger{pong: pong}
+	p := sgn.NewPipeline()
+	p.Insert("src", src)
+	p.Insert("x", x, sgn.Remote(l))
+	p.Insert("snk", snk)
+	sgn.Link(&src.Out, &x.In)
+	sgn.Link(&x.Out, &snk.In)
+	b.ResetTimer()
+	if err := p.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	slices.Sort(src.rtts)
+	pct := func(q float64) float64 { return float64(src.rtts[int(q*float64(len(src.rtts)-1))]) / 1e3 }
+	b.ReportMetric(pct(0.5), "µs-p50")
+	b.ReportMetric(pct(0.99), "µs-p99")
 }

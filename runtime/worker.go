@@ -27,7 +27,7 @@ const DefaultHandshakeTimeout = 10 * time.Second
 // A Worker is one element running in its own process, seen from the parent.
 type Worker struct {
 	Element string // the element's name in the pipeline, sent in the Hello
-	Path    string // the worker binary
+	Path    string // the worker binary; for a Launcher other than Pipes, its name, for messages
 	Hello   Hello  // sent first; Run fills in Element, Version and descriptors
 
 	// Conn carries the element's frames: its Outs feed the element's sink

@@ -549,3 +549,32 @@ func TestAWorkerBinaryByHand(t *testing.T) {
 		t.Errorf("after SIGTERM, the worker exited with %d, want 0", code)
 	}
 }
+
+// Workers of a type are a pool: each takes one run at a time, so a
+// pipeline with two elements of the type gets two of them.
+func TestRemoteWorkersAreAPool(t *testing.T) {
+	s := natstest.Start(t, nil)
+	w1 := startAgent(t, "testelems-scale", s.ClientURL())
+	w2 := startAgent(t, "testelems-scale", s.ClientURL())
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	const n = 5000
+	src := &testelems.Count{From: 1, To: n}
+	a, b := &testelems.Scale{Factor: 2}, &testelems.Scale{Factor: 5}
+	snk := &testelems.Collect{}
+	p := sgn.NewPipeline(sgn.QueueSize(10))
+	p.Insert("src", src)
+	p.Insert("a", a, sgn.Remote(l))
+	p.Insert("b", b, sgn.Remote(l))
+	p.Insert("snk", snk)
+	sgn.Link(&src.Out, &a.In)
+	sgn.Link(&a.Out, &b.In)
+	sgn.Link(&b.Out, &snk.In)
+	if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(scaled(seq(1, n), 10), snk.Got()); diff != "" {
+		t.Errorf("the sink got (-want +got):\n%s", diff)
+	}
+	w1.waitFor(t, "took a run")
+	w2.waitFor(t, "took a run")
+}

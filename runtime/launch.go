@@ -29,7 +29,7 @@ type Process interface {
 	// messages, and where this process's go.
 	Conn() (io.Reader, io.Writer)
 	PID() int     // the worker's process ID
-	Host() string // the host it runs on; "" for this host
+	Host() string // the name of the host it runs on; "" for a child of this process (Pipes)
 	// Kill ends the process now, without grace. It may be called at any
 	// time, more than once.
 	Kill()

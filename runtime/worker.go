@@ -170,7 +170,7 @@ type WorkerError struct {
 	Panic    bool     // the element panicked
 	Stack    string   // the panic's stack, as the worker recovered it
 	PID      int      // the worker's process ID
-	Host     string   // the host it ran on, if not this one (see Process.Host)
+	Host     string   // the host it ran on, if it was not a child of this process (see Process.Host)
 	Exit     string   // how the process ended, as os.ProcessState says it
 	Stderr   []string // the last lines the worker wrote to stderr
 	Started  bool     // the element had started: the binary and the handshake were sound

@@ -578,3 +578,35 @@ func TestRemoteWorkersAreAPool(t *testing.T) {
 	w1.waitFor(t, "took a run")
 	w2.waitFor(t, "took a run")
 }
+
+// A token reaches the server from the URL or from $SGN_NATS_TOKEN; a wrong
+// one is refused, and not shown.
+func TestRemoteWorkerToken(t *testing.T) {
+	s := natstest.Start(t, &server.Options{Authorization: "t0ken"})
+	url := s.ClientURL()
+	l := remote.NewLauncher(connect(t, url, nats.Token("t0ken")))
+
+	bad := startAgentProcess(t, "testelems-scale", strings.Replace(url, "nats://", "nats://badt0ken@", 1))
+	<-bad.exited
+	if code := bad.cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(bad.output(), "Authorization Violation") || strings.Contains(bad.output(), "badt0ken") {
+		t.Errorf("a worker with a wrong token exited with %d, saying:\n%s\nwant 1, and an authorization violation without the token", code, bad.output())
+	}
+	for _, w := range []struct {
+		url string
+		env []string
+	}{
+		{strings.Replace(url, "nats://", "nats://t0ken@", 1), nil},
+		{url, []string{"SGN_NATS_TOKEN=t0ken"}},
+	} {
+		a := startAgent(t, "testelems-scale", w.url, w.env...)
+		p, snk := chainAt(t, 10, scale{&testelems.Scale{Factor: 2}}, []sgn.ElementOption{sgn.Remote(l)})
+		if err := runWithin(t, p, context.Background(), 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if nums, _, _ := collected(t, snk.File); len(nums) != 10 {
+			t.Errorf("the sink got %d frames, want 10", len(nums))
+		}
+		a.cmd.Process.Kill()
+		<-a.exited
+	}
+}

@@ -15,16 +15,36 @@ import (
 
 // figures maps a benchmark and one of its metrics to the figure's name.
 var figures = map[[2]string]string{
-	{"InProcessInt64", "frames/s"}:   "small_inproc_fps",
-	{"WorkerInt64", "frames/s"}:      "small_worker_fps",
-	{"LargeWorker", "GB/s"}:          "large_worker_gbps",
-	{"LargeWorkerStruct", "GB/s"}:    "large_worker_struct_gbps",
-	{"LargeWorkerCopied", "GB/s"}:    "large_worker_copied_gbps",
-	{"Memcpy1MiB", "GB/s"}:           "floor_memcpy_gbps",
-	{"WorkerStartToFinish", "ns/op"}: "worker_run_ns",
+	{"InProcessInt64", "frames/s"}:        "small_inproc_fps",
+	{"WorkerInt64", "frames/s"}:           "small_worker_fps",
+	{"Worker2Int64", "frames/s"}:          "small_worker2_fps",
+	{"LargeWorker", "GB/s"}:               "large_worker_gbps",
+	{"LargeWorkerStruct", "GB/s"}:         "large_worker_struct_gbps",
+	{"LargeWorkerCopied", "GB/s"}:         "large_worker_copied_gbps",
+	{"RoundTrip", "µs-p50"}:               "rtt_us_p50",
+	{"RoundTrip", "µs-p99"}:               "rtt_us_p99",
+	{"Shutdown", "ms"}:                    "shutdown_ms",
+	{"WorkerStart", "ms"}:                 "worker_start_ms",
+	{"Chain/workers=1", "frames/s"}:       "chain_1_workers_fps",
+	{"Chain/workers=2", "frames/s"}:       "chain_2_workers_fps",
+	{"Chain/workers=4", "frames/s"}:       "chain_4_workers_fps",
+	{"Chain/workers=8", "frames/s"}:       "chain_8_workers_fps",
+	{"Chain/workers=16", "frames/s"}:      "chain_16_workers_fps",
+	{"Pipelines/pipelines=1", "frames/s"}: "pipelines_1_fps",
+	{"Pipelines/pipelines=2", "frames/s"}: "pipelines_2_fps",
+	{"Pipelines/pipelines=4", "frames/s"}: "pipelines_4_fps",
+	{"Pipelines/pipelines=8", "frames/s"}: "pipelines_8_fps",
+	{"PipeMessages", "msgs/s"}:            "floor_pipe_msgs",
+	{"PipeBatchedMessages", "msgs/s"}:     "floor_pipe_batched_msgs",
+	{"PipeRoundTrip", "µs-p50"}:           "floor_pipe_rtt_us",
+	{"Memcpy1MiB", "GB/s"}:                "floor_memcpy_gbps",
 }
 
 var procs = regexp.MustCompile(`-\d+$`)
+
+// quantile is the suffix that tells two metrics of one unit apart
+// ("µs-p50"); the figure's name says it instead.
+var quantile = regexp.MustCompile(`-p\d+$`)
 
 func main() {
 	sc := bufio.NewScanner(os.Stdin)
@@ -37,7 +57,7 @@ func main() {
 		named := false
 		for i := 2; i+1 < len(f); i += 2 {
 			if name, ok := figures[[2]string{bench, f[i+1]}]; ok {
-				fmt.Printf("BENCH %s %s %s\n", name, f[i], f[i+1])
+				fmt.Printf("BENCH %s %s %s\n", name, f[i], quantile.ReplaceAllString(f[i+1], ""))
 				named = true
 			}
 		}

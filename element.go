@@ -67,20 +67,25 @@ type Context struct {
 	busy     *atomic.Int64   // nanoseconds inside New, Process or Consume; nil: not measured
 }
 
-// clock returns the time now if the element's busy time is measured;
-// busySince adds the time since then to it.
-func (c *Context) clock() time.Time {
+// clock returns the monotonic time now, as nanoseconds since the process
+// started, if the element's busy time is measured; busySince adds the time
+// since then to it. A reading of the monotonic clock alone costs half of
+// time.Now, which reads the wall clock too.
+func (c *Context) clock() time.Duration {
 	if c.busy == nil {
-		return time.Time{}
+		return 0
 	}
-	return time.Now()
+	return time.Since(epoch)
 }
 
-func (c *Context) busySince(start time.Time) {
+func (c *Context) busySince(start time.Duration) {
 	if c.busy != nil {
-		c.busy.Add(int64(time.Since(start)))
+		c.busy.Add(int64(time.Since(epoch) - start))
 	}
 }
+
+// epoch is the origin of clock's readings.
+var epoch = time.Now()
 
 // EOSRequested returns a channel that is closed when the pipeline asks its
 // sources to end their streams: on Ctrl+C (see HandleSignals) or

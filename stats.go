@@ -67,7 +67,9 @@ func OnStats(period time.Duration, fn func(Stats)) PipelineOption {
 
 // MeasureBusy makes the pipeline measure the time elements spend in their
 // methods (see ElementStats.Busy), as OnStats and Progress do. It costs
-// two readings of the clock per frame; without it, nothing is measured
+// two readings of the monotonic clock per call of the method (tens of
+// nanoseconds; make bench shows it as small_inproc_observed_fps next to
+// small_inproc_fps); without it, nothing is measured
 // beyond counting frames.
 func MeasureBusy() PipelineOption { return func(p *Pipeline) { p.busy = true } }
 

@@ -66,10 +66,10 @@ func (e *Affine) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(5)
-			w.Text("Mul")
-			w.Float64(e.Mul)
 			w.Text("Add")
 			w.Float64(e.Add)
+			w.Text("Mul")
+			w.Float64(e.Mul)
 			w.Text("Copy")
 			w.Bool(e.Copy)
 			w.Text("Alloc")
@@ -180,14 +180,14 @@ func (e *BlobSink) SGNElement() sgn.Spec {
 		Run:       e.Run,
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(4)
-			w.Text("PIDFile")
-			w.Text(e.PIDFile)
-			w.Text("ExitAt")
-			w.Int(e.ExitAt)
 			w.Text("Limit")
 			w.Int(e.Limit)
 			w.Text("Stuck")
 			w.Bool(e.Stuck)
+			w.Text("ExitAt")
+			w.Int(e.ExitAt)
+			w.Text("PIDFile")
+			w.Text(e.PIDFile)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -222,10 +222,10 @@ func (e *Bump) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(2)
-			w.Text("Segment")
-			w.Text(e.Segment)
 			w.Text("Key")
 			w.Text(e.Key)
+			w.Text("Segment")
+			w.Text(e.Segment)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -357,10 +357,10 @@ func (e *Chunks) SGNElement() sgn.Spec {
 			w.MapHeader(3)
 			w.Text("Len")
 			w.Int(e.Len)
-			w.Text("Count")
-			w.Int(e.Count)
 			w.Text("Alloc")
 			w.Bool(e.Alloc)
+			w.Text("Count")
+			w.Int(e.Count)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -440,10 +440,10 @@ func (e *Count) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(3)
-			w.Text("From")
-			w.Int(e.From)
 			w.Text("To")
 			w.Int(e.To)
+			w.Text("From")
+			w.Int(e.From)
 			w.Text("Crash")
 			sgnEncodeCrash(w, &e.Crash)
 		},
@@ -524,10 +524,10 @@ func (e *Gain) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(2)
-			w.Text("Factor")
-			w.Float32(e.Factor)
 			w.Text("Tag")
 			w.Text(e.Tag)
+			w.Text("Factor")
+			w.Float32(e.Factor)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -644,10 +644,10 @@ func (e *Ramp) SGNElement() sgn.Spec {
 			w.MapHeader(3)
 			w.Text("Len")
 			w.Int(e.Len)
-			w.Text("Count")
-			w.Int(e.Count)
 			w.Text("Alloc")
 			w.Bool(e.Alloc)
+			w.Text("Count")
+			w.Int(e.Count)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -755,14 +755,14 @@ func (e *Rows) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(4)
-			w.Text("Rows")
-			w.Int(e.Rows)
 			w.Text("Len")
 			w.Int(e.Len)
-			w.Text("Count")
-			w.Int(e.Count)
+			w.Text("Rows")
+			w.Int(e.Rows)
 			w.Text("Alloc")
 			w.Bool(e.Alloc)
+			w.Text("Count")
+			w.Int(e.Count)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -798,16 +798,16 @@ func (e *Scale) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(5)
+			w.Text("Crash")
+			sgnEncodeCrash(w, &e.Crash)
+			w.Text("ExitAt")
+			w.Int(e.ExitAt)
 			w.Text("Factor")
 			w.Int(e.Factor)
 			w.Text("FailAt")
 			w.Int(e.FailAt)
 			w.Text("PanicAt")
 			w.Int(e.PanicAt)
-			w.Text("ExitAt")
-			w.Int(e.ExitAt)
-			w.Text("Crash")
-			sgnEncodeCrash(w, &e.Crash)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -844,10 +844,10 @@ func (e *Spawn) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(3)
-			w.Text("Command")
-			w.Text(e.Command)
 			w.Text("Args")
 			wire.EncodeStrings(w, e.Args)
+			w.Text("Command")
+			w.Text(e.Command)
 			w.Text("PIDFile")
 			w.Text(e.PIDFile)
 		},
@@ -882,12 +882,12 @@ func (e *Stall) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(3)
-			w.Text("PIDFile")
-			w.Text(e.PIDFile)
-			w.Text("InStart")
-			w.Bool(e.InStart)
 			w.Text("Heeds")
 			w.Bool(e.Heeds)
+			w.Text("InStart")
+			w.Bool(e.InStart)
+			w.Text("PIDFile")
+			w.Text(e.PIDFile)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -922,10 +922,10 @@ func (e *Stamp) SGNElement() sgn.Spec {
 			w.MapHeader(3)
 			w.Text("Len")
 			w.Int(e.Len)
-			w.Text("Count")
-			w.Int(e.Count)
 			w.Text("Alloc")
 			w.Bool(e.Alloc)
+			w.Text("Count")
+			w.Int(e.Count)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -960,10 +960,10 @@ func (e *StampChunks) SGNElement() sgn.Spec {
 			w.MapHeader(3)
 			w.Text("Len")
 			w.Int(e.Len)
-			w.Text("Count")
-			w.Int(e.Count)
 			w.Text("Alloc")
 			w.Bool(e.Alloc)
+			w.Text("Count")
+			w.Int(e.Count)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -1023,12 +1023,12 @@ func (e *Verify) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(5)
+			w.Text("Add")
+			w.Float64(e.Add)
 			w.Text("Len")
 			w.Int(e.Len)
 			w.Text("Mul")
 			w.Float64(e.Mul)
-			w.Text("Add")
-			w.Float64(e.Add)
 			w.Text("Delay")
 			w.Int(int64(e.Delay))
 			w.Text("Memory")
@@ -1135,10 +1135,10 @@ func (e *VerifyRows) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(2)
-			w.Text("Rows")
-			w.Int(e.Rows)
 			w.Text("Len")
 			w.Int(e.Len)
+			w.Text("Rows")
+			w.Int(e.Rows)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -1223,10 +1223,10 @@ func sgnEncodeChunk(w *wire.Encoder, v *Chunk) {
 	w.Int(v.Seq)
 	w.Text("Rate")
 	w.Float64(v.Rate)
-	w.Text("Samples")
-	wire.EncodeFloat32s(w, v.Samples)
 	w.Text("Channel")
 	w.Text(v.Channel)
+	w.Text("Samples")
+	wire.EncodeFloat32s(w, v.Samples)
 }
 
 // sgnDecodeChunk sets the fields of v from a CBOR map, skipping keys it does not know.
@@ -1279,16 +1279,16 @@ func sgnDecodeCrash(d *wire.Decoder, v *Crash) {
 // sgnEncodeReading writes v as a CBOR map keyed by field name.
 func sgnEncodeReading(w *wire.Encoder, v *Reading) {
 	w.MapHeader(5)
-	w.Text("Seq")
-	w.Int(v.Seq)
-	w.Text("Values")
-	wire.EncodeFloat64s(w, v.Values)
-	w.Text("label")
-	w.Text(v.Label)
-	w.Text("Raw")
-	w.Bytes(v.Raw)
 	w.Text("Ok")
 	w.Bool(v.Ok)
+	w.Text("Raw")
+	w.Bytes(v.Raw)
+	w.Text("Seq")
+	w.Int(v.Seq)
+	w.Text("label")
+	w.Text(v.Label)
+	w.Text("Values")
+	wire.EncodeFloat64s(w, v.Values)
 }
 
 // sgnDecodeReading sets the fields of v from a CBOR map, skipping keys it does not know.

@@ -36,10 +36,10 @@ func (e *Generator) SGNElement() sgn.Spec {
 			w.Int(e.Size)
 			w.Text("Count")
 			w.Int(e.Count)
-			w.Text("Random")
-			w.Bool(e.Random)
 			w.Text("Print")
 			w.Bool(e.Print)
+			w.Text("Random")
+			w.Bool(e.Random)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -75,10 +75,10 @@ func (e *Squarer) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(2)
-			w.Text("Shared")
-			w.Text(e.Shared)
 			w.Text("Print")
 			w.Bool(e.Print)
+			w.Text("Shared")
+			w.Text(e.Shared)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()

@@ -158,6 +158,23 @@
 //     functions per struct type (sgnEncodePoint, sgnDecodePoint). A line
 //     const _ = sgn.GeneratedV1 fails to compile against an incompatible
 //     package sgn: regenerate then.
+//
+//     It also holds checks that make it fail to compile once the types it
+//     was generated from have changed: each element's struct, and each
+//     named type its codecs use (frame and configuration structs, nested
+//     ones, named types of other kinds, of this package or another), as
+//     they were. A field added, removed, renamed, reordered or retyped, a
+//     tag changed (a pad's name, a key), an underlying type changed, or a
+//     Run method added to an element that New, Process or Consume runs:
+//     the compiler then stops at a line of sgn_gen.go with a message that
+//     names an alias such as Pass_changed__run_go_generate or
+//     Pass_has_a_Run_method__run_go_generate. Run go generate. The checks
+//     are functions named _, which the compiler type-checks and leaves out
+//     of the program. Of a struct of another package that has unexported
+//     fields, only the fields that travel are checked, one by one: a field
+//     added to it is not seen by the compiler (sgngen check sees it). Nor
+//     is a Run method promoted from an embedded field.
+//
 //   - sgnworkers/<package name>-<lowercased type name>/main.go for each
 //     element: the worker binary, of that name, that runs the element in
 //     its own process. go build -o bin/ ./... puts it next to the pipeline's

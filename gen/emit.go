@@ -33,8 +33,9 @@ const wirePath = sgnPath + "/wire"
 
 // An emitter writes the generated code of one package.
 type emitter struct {
-	info  *pkgInfo
-	names map[string]string // codecType key → identifier part, unique in the package
+	info    *pkgInfo
+	names   map[string]string // codecType key → identifier part, unique in the package
+	imports map[string]string // import path → name, in the file being written
 }
 
 func newEmitter(info *pkgInfo) *emitter {
@@ -63,8 +64,9 @@ func newEmitter(info *pkgInfo) *emitter {
 // followed by a number if that name is taken, by a declaration, by a name
 // the generated code uses, or by an import named first. sgn and wire are
 // named first, then the element's package, then the others by path.
-func (g *emitter) newFile(path, name string, taken []string) *jen.File {
+func (g *emitter) newFile(path, name string, taken []string, extra [][2]string) *jen.File {
 	f := jen.NewFilePathName(path, name)
+	g.imports = map[string]string{}
 	used := map[string]bool{}
 	for _, n := range taken {
 		used[n] = true
@@ -82,6 +84,7 @@ func (g *emitter) newFile(path, name string, taken []string) *jen.File {
 			others = append(others, [2]string{n.Obj().Pkg().Path(), n.Obj().Pkg().Name()})
 		}
 	}
+	others = append(others, extra...)
 	sort.Slice(others, func(i, j int) bool { return others[i][0] < others[j][0] })
 	named := map[string]bool{path: true} // the file's own package is not imported
 	for _, imp := range append(imports, others...) {
@@ -95,6 +98,7 @@ func (g *emitter) newFile(path, name string, taken []string) *jen.File {
 		}
 		used[alias] = true
 		f.ImportAlias(imp[0], alias)
+		g.imports[imp[0]] = alias
 	}
 	return f
 }
@@ -134,7 +138,7 @@ func render(f *jen.File, header string) ([]byte, error) {
 // elementFile returns the content of the package's sgn_gen.go.
 func (g *emitter) elementFile() ([]byte, error) {
 	info := g.info
-	f := g.newFile(info.pkg.PkgPath, info.pkg.Name, info.pkg.Types.Scope().Names())
+	f := g.newFile(info.pkg.PkgPath, info.pkg.Name, info.pkg.Types.Scope().Names(), g.spelledPackages())
 
 	f.Comment("This file needs a compatible version of package sgn. If the line below")
 	f.Comment("does not compile, regenerate it with go generate.")
@@ -167,6 +171,8 @@ func (g *emitter) elementFile() ([]byte, error) {
 		f.Line()
 		g.structFuncs(f, c)
 	}
+	f.Line()
+	g.staleChecks(f)
 	return render(f, Header+"\n\n//go:build !"+BuildTag+" && !"+generateTag+"\n\n")
 }
 
@@ -621,7 +627,7 @@ func addr(v string) string {
 // workerFile returns the content of e's worker main.
 func (g *emitter) workerFile(e *element) ([]byte, error) {
 	pkg := g.info.pkg
-	f := g.newFile(pkg.PkgPath+"/"+WorkerDir+"/"+e.worker, "main", []string{"main"})
+	f := g.newFile(pkg.PkgPath+"/"+WorkerDir+"/"+e.worker, "main", []string{"main"}, nil)
 	f.PackageComment(fmt.Sprintf("Command %s is the worker binary of %s.%s: a pipeline starts", e.worker, pkg.Name, e.name))
 	f.PackageComment("it to run the element in its own process.")
 	f.Func().Id("main").Params().Block(

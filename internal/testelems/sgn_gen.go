@@ -7,6 +7,7 @@ package testelems
 import (
 	sgn "github.com/sgn-go/sgn"
 	wire "github.com/sgn-go/sgn/wire"
+	os "os"
 	time "time"
 )
 
@@ -1311,3 +1312,591 @@ func sgnDecodeReading(d *wire.Decoder, v *Reading) {
 		}
 	}
 }
+
+// The types below as sgngen saw them when it generated this file: a function
+// below does not compile once its type has changed (a field added, removed,
+// renamed or retyped, a tag changed). Run go generate then.
+
+func _() {
+	type Affine_changed__run_go_generate = struct {
+		In    sgn.Sink[[]float64]   `sgn:"in"`
+		Out   sgn.Source[[]float64] `sgn:"out"`
+		Mul   float64
+		Add   float64
+		Copy  bool
+		Alloc bool
+		Crash Crash
+	}
+	var _ Affine_changed__run_go_generate = Affine{}
+}
+
+func _(Affine_has_a_Run_method__run_go_generate struct {
+	*Affine
+	sgnNoRun
+}) {
+	Affine_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type AllocTee_changed__run_go_generate = struct {
+		A     sgn.Source[[]float64] `sgn:"a"`
+		B     sgn.Source[[]float64] `sgn:"b"`
+		Len   int64
+		Count int64
+	}
+	var _ AllocTee_changed__run_go_generate = AllocTee{}
+}
+
+func _() {
+	type Blob_changed__run_go_generate = struct {
+		Out    sgn.Source[[]byte] `sgn:"out"`
+		Size   int64
+		Count  int64
+		ExitAt int64
+		n      int64
+	}
+	var _ Blob_changed__run_go_generate = Blob{}
+}
+
+func _(Blob_has_a_Run_method__run_go_generate struct {
+	*Blob
+	sgnNoRun
+}) {
+	Blob_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type BlobSink_changed__run_go_generate = struct {
+		In      sgn.Sink[[]byte] `sgn:"in"`
+		PIDFile string
+		ExitAt  int64
+		Limit   int64
+		Stuck   bool
+		frames  int64
+		bytes   int64
+	}
+	var _ BlobSink_changed__run_go_generate = BlobSink{}
+}
+
+func _() {
+	type Bump_changed__run_go_generate = struct {
+		Out     sgn.Source[float64] `sgn:"out"`
+		Segment string
+		Key     string
+	}
+	var _ Bump_changed__run_go_generate = Bump{}
+}
+
+func _(Bump_has_a_Run_method__run_go_generate struct {
+	*Bump
+	sgnNoRun
+}) {
+	Bump_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Chatter_changed__run_go_generate = struct {
+		In    sgn.Sink[int64]   `sgn:"in"`
+		Out   sgn.Source[int64] `sgn:"out"`
+		Tag   string
+		Burst int64
+		Crash Crash
+		burst bool
+	}
+	var _ Chatter_changed__run_go_generate = Chatter{}
+}
+
+func _(Chatter_has_a_Run_method__run_go_generate struct {
+	*Chatter
+	sgnNoRun
+}) {
+	Chatter_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type CheckChunkStamps_changed__run_go_generate = struct {
+		In     sgn.Sink[Chunk] `sgn:"in"`
+		Factor float32
+		chunks int64
+	}
+	var _ CheckChunkStamps_changed__run_go_generate = CheckChunkStamps{}
+}
+
+func _(CheckChunkStamps_has_a_Run_method__run_go_generate struct {
+	*CheckChunkStamps
+	sgnNoRun
+}) {
+	CheckChunkStamps_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type CheckStamps_changed__run_go_generate = struct {
+		In     sgn.Sink[[]float64] `sgn:"in"`
+		Add    float64
+		frames int64
+	}
+	var _ CheckStamps_changed__run_go_generate = CheckStamps{}
+}
+
+func _(CheckStamps_has_a_Run_method__run_go_generate struct {
+	*CheckStamps
+	sgnNoRun
+}) {
+	CheckStamps_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Chunks_changed__run_go_generate = struct {
+		Out   sgn.Source[Chunk] `sgn:"out"`
+		Len   int64
+		Count int64
+		Alloc bool
+		k     int64
+	}
+	var _ Chunks_changed__run_go_generate = Chunks{}
+}
+
+func _(Chunks_has_a_Run_method__run_go_generate struct {
+	*Chunks
+	sgnNoRun
+}) {
+	Chunks_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Collect_changed__run_go_generate = struct {
+		In    sgn.Sink[int64] `sgn:"in"`
+		File  string
+		Crash Crash
+		got   []int64
+		eos   bool
+		out   *os.File
+	}
+	var _ Collect_changed__run_go_generate = Collect{}
+}
+
+func _(Collect_has_a_Run_method__run_go_generate struct {
+	*Collect
+	sgnNoRun
+}) {
+	Collect_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Concat_changed__run_go_generate = struct {
+		A   sgn.Sink[int64]   `sgn:"a"`
+		B   sgn.Sink[int64]   `sgn:"b"`
+		Out sgn.Source[int64] `sgn:"out"`
+	}
+	var _ Concat_changed__run_go_generate = Concat{}
+}
+
+func _() {
+	type Count_changed__run_go_generate = struct {
+		Out     sgn.Source[int64] `sgn:"out"`
+		From    int64
+		To      int64
+		Crash   Crash
+		next    int64
+		started bool
+	}
+	var _ Count_changed__run_go_generate = Count{}
+}
+
+func _(Count_has_a_Run_method__run_go_generate struct {
+	*Count
+	sgnNoRun
+}) {
+	Count_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Describe_changed__run_go_generate = struct {
+		In    sgn.Sink[int64]     `sgn:"in"`
+		Out   sgn.Source[Reading] `sgn:"out"`
+		Label string
+	}
+	var _ Describe_changed__run_go_generate = Describe{}
+}
+
+func _(Describe_has_a_Run_method__run_go_generate struct {
+	*Describe
+	sgnNoRun
+}) {
+	Describe_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Floats_changed__run_go_generate = struct {
+		In  sgn.Sink[float64] `sgn:"in"`
+		got []sgn.Frame[float64]
+	}
+	var _ Floats_changed__run_go_generate = Floats{}
+}
+
+func _(Floats_has_a_Run_method__run_go_generate struct {
+	*Floats
+	sgnNoRun
+}) {
+	Floats_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Gain_changed__run_go_generate = struct {
+		In     sgn.Sink[Chunk]   `sgn:"in"`
+		Out    sgn.Source[Chunk] `sgn:"out"`
+		Factor float32
+		Tag    string
+	}
+	var _ Gain_changed__run_go_generate = Gain{}
+}
+
+func _(Gain_has_a_Run_method__run_go_generate struct {
+	*Gain
+	sgnNoRun
+}) {
+	Gain_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Head_changed__run_go_generate = struct {
+		In    sgn.Sink[int64] `sgn:"in"`
+		Limit int64
+	}
+	var _ Head_changed__run_go_generate = Head{}
+}
+
+func _() {
+	type HeadFloats_changed__run_go_generate = struct {
+		In    sgn.Sink[[]float64] `sgn:"in"`
+		Limit int64
+	}
+	var _ HeadFloats_changed__run_go_generate = HeadFloats{}
+}
+
+func _() {
+	type OneBlob_changed__run_go_generate = struct {
+		Out  sgn.Source[[]byte] `sgn:"out"`
+		Size int64
+	}
+	var _ OneBlob_changed__run_go_generate = OneBlob{}
+}
+
+func _() {
+	type Ramp_changed__run_go_generate = struct {
+		Out   sgn.Source[[]float64] `sgn:"out"`
+		Len   int64
+		Count int64
+		Alloc bool
+		k     int64
+	}
+	var _ Ramp_changed__run_go_generate = Ramp{}
+}
+
+func _(Ramp_has_a_Run_method__run_go_generate struct {
+	*Ramp
+	sgnNoRun
+}) {
+	Ramp_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Readings_changed__run_go_generate = struct {
+		In  sgn.Sink[Reading] `sgn:"in"`
+		got []sgn.Frame[Reading]
+	}
+	var _ Readings_changed__run_go_generate = Readings{}
+}
+
+func _(Readings_has_a_Run_method__run_go_generate struct {
+	*Readings
+	sgnNoRun
+}) {
+	Readings_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Relabel_changed__run_go_generate = struct {
+		In     sgn.Sink[Reading]   `sgn:"in"`
+		Out    sgn.Source[Reading] `sgn:"out"`
+		Suffix string
+	}
+	var _ Relabel_changed__run_go_generate = Relabel{}
+}
+
+func _(Relabel_has_a_Run_method__run_go_generate struct {
+	*Relabel
+	sgnNoRun
+}) {
+	Relabel_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Restamp_changed__run_go_generate = struct {
+		In  sgn.Sink[[]float64]   `sgn:"in"`
+		Out sgn.Source[[]float64] `sgn:"out"`
+	}
+	var _ Restamp_changed__run_go_generate = Restamp{}
+}
+
+func _(Restamp_has_a_Run_method__run_go_generate struct {
+	*Restamp
+	sgnNoRun
+}) {
+	Restamp_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type RestampChunk_changed__run_go_generate = struct {
+		In  sgn.Sink[Chunk]   `sgn:"in"`
+		Out sgn.Source[Chunk] `sgn:"out"`
+	}
+	var _ RestampChunk_changed__run_go_generate = RestampChunk{}
+}
+
+func _(RestampChunk_has_a_Run_method__run_go_generate struct {
+	*RestampChunk
+	sgnNoRun
+}) {
+	RestampChunk_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Rows_changed__run_go_generate = struct {
+		Out   sgn.Source[[][]float64] `sgn:"out"`
+		Rows  int64
+		Len   int64
+		Count int64
+		Alloc bool
+		k     int64
+	}
+	var _ Rows_changed__run_go_generate = Rows{}
+}
+
+func _(Rows_has_a_Run_method__run_go_generate struct {
+	*Rows
+	sgnNoRun
+}) {
+	Rows_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Scale_changed__run_go_generate = struct {
+		In      sgn.Sink[int64]   `sgn:"in"`
+		Out     sgn.Source[int64] `sgn:"out"`
+		Factor  int64
+		FailAt  int64
+		PanicAt int64
+		ExitAt  int64
+		Crash   Crash
+	}
+	var _ Scale_changed__run_go_generate = Scale{}
+}
+
+func _(Scale_has_a_Run_method__run_go_generate struct {
+	*Scale
+	sgnNoRun
+}) {
+	Scale_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Spawn_changed__run_go_generate = struct {
+		Out     sgn.Source[[]float64] `sgn:"out"`
+		Command string
+		Args    []string
+		PIDFile string
+	}
+	var _ Spawn_changed__run_go_generate = Spawn{}
+}
+
+func _(Spawn_has_a_Run_method__run_go_generate struct {
+	*Spawn
+	sgnNoRun
+}) {
+	Spawn_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Stall_changed__run_go_generate = struct {
+		In      sgn.Sink[int64] `sgn:"in"`
+		PIDFile string
+		InStart bool
+		Heeds   bool
+	}
+	var _ Stall_changed__run_go_generate = Stall{}
+}
+
+func _(Stall_has_a_Run_method__run_go_generate struct {
+	*Stall
+	sgnNoRun
+}) {
+	Stall_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Stamp_changed__run_go_generate = struct {
+		Out   sgn.Source[[]float64] `sgn:"out"`
+		Len   int64
+		Count int64
+		Alloc bool
+		k     int64
+	}
+	var _ Stamp_changed__run_go_generate = Stamp{}
+}
+
+func _(Stamp_has_a_Run_method__run_go_generate struct {
+	*Stamp
+	sgnNoRun
+}) {
+	Stamp_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type StampChunks_changed__run_go_generate = struct {
+		Out   sgn.Source[Chunk] `sgn:"out"`
+		Len   int64
+		Count int64
+		Alloc bool
+		k     int64
+	}
+	var _ StampChunks_changed__run_go_generate = StampChunks{}
+}
+
+func _(StampChunks_has_a_Run_method__run_go_generate struct {
+	*StampChunks
+	sgnNoRun
+}) {
+	StampChunks_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Touch_changed__run_go_generate = struct {
+		In  sgn.Sink[[]byte]   `sgn:"in"`
+		Out sgn.Source[[]byte] `sgn:"out"`
+	}
+	var _ Touch_changed__run_go_generate = Touch{}
+}
+
+func _(Touch_has_a_Run_method__run_go_generate struct {
+	*Touch
+	sgnNoRun
+}) {
+	Touch_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type UntilEOS_changed__run_go_generate = struct {
+		In sgn.Sink[int64] `sgn:"in"`
+	}
+	var _ UntilEOS_changed__run_go_generate = UntilEOS{}
+}
+
+func _() {
+	type Verify_changed__run_go_generate = struct {
+		In      sgn.Sink[[]float64] `sgn:"in"`
+		Len     int64
+		Mul     float64
+		Add     float64
+		Delay   time.Duration
+		Memory  string
+		frames  int64
+		inSlots int64
+	}
+	var _ Verify_changed__run_go_generate = Verify{}
+}
+
+func _(Verify_has_a_Run_method__run_go_generate struct {
+	*Verify
+	sgnNoRun
+}) {
+	Verify_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type VerifyChunks_changed__run_go_generate = struct {
+		In      sgn.Sink[Chunk] `sgn:"in"`
+		Len     int64
+		Factor  float32
+		Channel string
+		chunks  int64
+	}
+	var _ VerifyChunks_changed__run_go_generate = VerifyChunks{}
+}
+
+func _(VerifyChunks_has_a_Run_method__run_go_generate struct {
+	*VerifyChunks
+	sgnNoRun
+}) {
+	VerifyChunks_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type VerifyInTurn_changed__run_go_generate = struct {
+		A      sgn.Sink[[]float64] `sgn:"a"`
+		B      sgn.Sink[[]float64] `sgn:"b"`
+		Len    int64
+		frames int64
+	}
+	var _ VerifyInTurn_changed__run_go_generate = VerifyInTurn{}
+}
+
+func _() {
+	type VerifyRows_changed__run_go_generate = struct {
+		In     sgn.Sink[[][]float64] `sgn:"in"`
+		Rows   int64
+		Len    int64
+		frames int64
+	}
+	var _ VerifyRows_changed__run_go_generate = VerifyRows{}
+}
+
+func _(VerifyRows_has_a_Run_method__run_go_generate struct {
+	*VerifyRows
+	sgnNoRun
+}) {
+	VerifyRows_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Chunk_changed__run_go_generate = struct {
+		Seq     int64
+		Rate    float64
+		Samples []float32
+		Channel string
+	}
+	var _ Chunk_changed__run_go_generate = Chunk{}
+}
+
+func _() {
+	type Crash_changed__run_go_generate = struct {
+		At      int64
+		How     string
+		Once    string
+		handled int64
+	}
+	var _ Crash_changed__run_go_generate = Crash{}
+}
+
+func _() {
+	type Reading_changed__run_go_generate = struct {
+		Seq    int64
+		Values []float64
+		Label  string `cbor:"label"`
+		Raw    []byte
+		Ok     bool
+	}
+	var _ Reading_changed__run_go_generate = Reading{}
+}
+
+func _() {
+	type time_Duration_changed__run_go_generate = int64
+	_ = (*time_Duration_changed__run_go_generate)((*time.Duration)(nil))
+}
+
+// sgnNoRun has a method Run, which the checks above embed beside an element:
+// the call of Run is ambiguous, and does not compile, once the element has
+// its own Run method, which SGNElement would then have to call instead.
+type sgnNoRun struct{}
+
+func (sgnNoRun) Run() {}

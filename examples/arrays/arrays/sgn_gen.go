@@ -131,3 +131,67 @@ var sgnCodecFloat64Slice = sgn.Codec[[]float64]{
 	Encode: func(w *wire.Encoder, v *[]float64) { wire.EncodeFloat64s(w, *v) },
 	Decode: func(d *wire.Decoder, v *[]float64) { *v = wire.Float64s[float64](d) },
 }
+
+// The types below as sgngen saw them when it generated this file: a function
+// below does not compile once its type has changed (a field added, removed,
+// renamed or retyped, a tag changed). Run go generate then.
+
+func _() {
+	type Generator_changed__run_go_generate = struct {
+		Arrays sgn.Source[[]float64] `sgn:"arrays"`
+		Size   int64
+		Count  int64
+		Random bool
+		Print  bool
+		n      int64
+	}
+	var _ Generator_changed__run_go_generate = Generator{}
+}
+
+func _(Generator_has_a_Run_method__run_go_generate struct {
+	*Generator
+	sgnNoRun
+}) {
+	Generator_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Squarer_changed__run_go_generate = struct {
+		Input  sgn.Sink[[]float64]   `sgn:"input"`
+		Output sgn.Source[[]float64] `sgn:"output"`
+		Shared string
+		Print  bool
+	}
+	var _ Squarer_changed__run_go_generate = Squarer{}
+}
+
+func _(Squarer_has_a_Run_method__run_go_generate struct {
+	*Squarer
+	sgnNoRun
+}) {
+	Squarer_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Summer_changed__run_go_generate = struct {
+		Result sgn.Sink[[]float64] `sgn:"result"`
+		Print  bool
+		arrays int64
+		total  float64
+	}
+	var _ Summer_changed__run_go_generate = Summer{}
+}
+
+func _(Summer_has_a_Run_method__run_go_generate struct {
+	*Summer
+	sgnNoRun
+}) {
+	Summer_has_a_Run_method__run_go_generate.Run()
+}
+
+// sgnNoRun has a method Run, which the checks above embed beside an element:
+// the call of Run is ambiguous, and does not compile, once the element has
+// its own Run method, which SGNElement would then have to call instead.
+type sgnNoRun struct{}
+
+func (sgnNoRun) Run() {}

@@ -83,3 +83,59 @@ var sgnCodecInt64 = sgn.Codec[int64]{
 	Encode: func(w *wire.Encoder, v *int64) { w.Int(*v) },
 	Decode: func(d *wire.Decoder, v *int64) { *v = d.Int(64) },
 }
+
+// The types below as sgngen saw them when it generated this file: a function
+// below does not compile once its type has changed (a field added, removed,
+// renamed or retyped, a tag changed). Run go generate then.
+
+func _() {
+	type Counter_changed__run_go_generate = struct {
+		Numbers sgn.Source[int64] `sgn:"numbers"`
+		Limit   int64
+		n       int64
+	}
+	var _ Counter_changed__run_go_generate = Counter{}
+}
+
+func _(Counter_has_a_Run_method__run_go_generate struct {
+	*Counter
+	sgnNoRun
+}) {
+	Counter_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Logger_changed__run_go_generate = struct {
+		Result sgn.Sink[int64] `sgn:"result"`
+	}
+	var _ Logger_changed__run_go_generate = Logger{}
+}
+
+func _(Logger_has_a_Run_method__run_go_generate struct {
+	*Logger
+	sgnNoRun
+}) {
+	Logger_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type Square_changed__run_go_generate = struct {
+		Input  sgn.Sink[int64]   `sgn:"input"`
+		Output sgn.Source[int64] `sgn:"output"`
+	}
+	var _ Square_changed__run_go_generate = Square{}
+}
+
+func _(Square_has_a_Run_method__run_go_generate struct {
+	*Square
+	sgnNoRun
+}) {
+	Square_has_a_Run_method__run_go_generate.Run()
+}
+
+// sgnNoRun has a method Run, which the checks above embed beside an element:
+// the call of Run is ambiguous, and does not compile, once the element has
+// its own Run method, which SGNElement would then have to call instead.
+type sgnNoRun struct{}
+
+func (sgnNoRun) Run() {}

@@ -749,3 +749,158 @@ func sgnDecodePoint(d *wire.Decoder, v *Point) {
 		}
 	}
 }
+
+// The types below as sgngen saw them when it generated this file: a function
+// below does not compile once its type has changed (a field added, removed,
+// renamed or retyped, a tag changed). Run go generate then.
+
+func _() {
+	type Everything_changed__run_go_generate = struct {
+		In     sgn.Sink[All]   `sgn:"in"`
+		Out    sgn.Source[All] `sgn:"out"`
+		Gain   float64
+		Names  []string
+		Origin Point
+		Levels []int16
+		Raw    []byte
+		Mode   Level `cbor:"mode"`
+		Local  bool  `cbor:"-"`
+		Every  time.Duration
+		Limits map[string]float64
+		Parent *Point
+		Since  time.Time
+	}
+	var _ Everything_changed__run_go_generate = Everything{}
+}
+
+func _(Everything_has_a_Run_method__run_go_generate struct {
+	*Everything
+	sgnNoRun
+}) {
+	Everything_has_a_Run_method__run_go_generate.Run()
+}
+
+func _() {
+	type All_changed__run_go_generate = struct {
+		I      int
+		I8     int8
+		I16    int16
+		I32    int32
+		I64    int64
+		U      uint
+		U8     uint8
+		U16    uint16
+		U32    uint32
+		U64    uint64
+		F32    float32
+		F64    float64
+		B      bool
+		S      string
+		Raw    []byte
+		Is     []int
+		I8s    []int8
+		I16s   []int16
+		I32s   []int32
+		I64s   []int64
+		Us     []uint
+		U16s   []uint16
+		U32s   []uint32
+		U64s   []uint64
+		F32s   []float32
+		F64s   []float64
+		Bs     []bool
+		Ss     []string
+		Temp   Celsius
+		Temps  []Celsius
+		Blob   Blob
+		Smp    Samples
+		Lvl    Level
+		Lvls   []Level
+		At     Point
+		Path   []Point
+		Grid   [][]float64
+		Words  [][]string
+		Blobs  [][]byte
+		Inner  Inner
+		None   Empty
+		Note   string `cbor:"note"`
+		Kind   string `json:"kind"`
+		Skip   string `cbor:"-"`
+		Dur    time.Duration
+		When   time.Time
+		Whens  []time.Time
+		PI     *int64
+		PPt    *Point
+		PS     *[]float64
+		PP     **string
+		Arr    [3]int16
+		B4     [4]byte
+		Pts    [2]Point
+		Cube   [2][3]float32
+		MS     map[string]int
+		MI     map[int64]Point
+		MU     map[uint8][]float64
+		ML     map[Level]*Inner
+		MM     map[string]map[int32]string
+		Stamps map[string]time.Time
+		hidden int
+	}
+	var _ All_changed__run_go_generate = All{}
+}
+
+func _() {
+	type Blob_changed__run_go_generate = []byte
+	_ = (*Blob_changed__run_go_generate)((*Blob)(nil))
+}
+
+func _() {
+	type Celsius_changed__run_go_generate = float64
+	_ = (*Celsius_changed__run_go_generate)((*Celsius)(nil))
+}
+
+func _() {
+	type Empty_changed__run_go_generate = struct {
+		_     struct{} `cbor:"-"`
+		count int
+	}
+	var _ Empty_changed__run_go_generate = Empty{}
+}
+
+func _() {
+	type Inner_changed__run_go_generate = struct {
+		Depth  int
+		Points []Point
+	}
+	var _ Inner_changed__run_go_generate = Inner{}
+}
+
+func _() {
+	type Level_changed__run_go_generate = string
+	_ = (*Level_changed__run_go_generate)((*Level)(nil))
+}
+
+func _() {
+	type Point_changed__run_go_generate = struct {
+		X     float64
+		Y     float64
+		Label string `json:"label"`
+	}
+	var _ Point_changed__run_go_generate = Point{}
+}
+
+func _() {
+	type Samples_changed__run_go_generate = []int32
+	_ = (*Samples_changed__run_go_generate)((*Samples)(nil))
+}
+
+func _() {
+	type time_Duration_changed__run_go_generate = int64
+	_ = (*time_Duration_changed__run_go_generate)((*time.Duration)(nil))
+}
+
+// sgnNoRun has a method Run, which the checks above embed beside an element:
+// the call of Run is ambiguous, and does not compile, once the element has
+// its own Run method, which SGNElement would then have to call instead.
+type sgnNoRun struct{}
+
+func (sgnNoRun) Run() {}

@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -72,6 +74,8 @@ func (r *run) runWorker(ctx *Context, n *node, path string) error {
 		Path:    path,
 		Hello: runtime.Hello{
 			Type:     n.spec.Type,
+			Schema:   n.spec.Schema,
+			Origin:   buildOrigin(typePackage(n.spec.Type)),
 			Config:   config,
 			Sinks:    padNames(n.spec.Sinks),
 			Sources:  padNames(n.spec.Sources),
@@ -92,6 +96,83 @@ func (r *run) runWorker(ctx *Context, n *node, path string) error {
 	}
 	r.p.addWorker(w)
 	return w.Run(ctx)
+}
+
+// typePackage returns the import path of the package of a
+// package-qualified type name, example.com/m/stages.Count.
+func typePackage(typ string) string {
+	if i := strings.LastIndexByte(typ, '.'); i > 0 {
+		return typ[:i]
+	}
+	return typ
+}
+
+// buildOrigin says where this binary's copy of the package pkg came from,
+// when its build information says so for sure: "module <path>@<version>
+// <sum>" for a package of a dependency at a version, "commit <revision> of
+// <path>" for a package of the main module built from a checkout without
+// uncommitted changes (go build stamps the revision unless -buildvcs=false).
+// Otherwise it returns "": no build information, no VCS stamp (go run, go
+// test, -buildvcs=false, no version control), uncommitted changes, or a
+// module replaced by a directory. Two binaries whose origins differ were
+// built from different code; two with the same origin, or an unknown one,
+// may have been too.
+func buildOrigin(pkg string) string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	return originIn(bi, pkg)
+}
+
+// originIn is buildOrigin from the build information bi.
+func originIn(bi *debug.BuildInfo, pkg string) string {
+	var mod *debug.Module
+	for _, m := range append([]*debug.Module{&bi.Main}, bi.Deps...) {
+		if (pkg == m.Path || strings.HasPrefix(pkg, m.Path+"/")) && (mod == nil || len(m.Path) > len(mod.Path)) {
+			mod = m
+		}
+	}
+	switch {
+	case mod == nil:
+		return ""
+	case mod == &bi.Main:
+		settings := map[string]string{}
+		for _, s := range bi.Settings {
+			settings[s.Key] = s.Value
+		}
+		if rev := settings["vcs.revision"]; rev != "" && settings["vcs.modified"] == "false" {
+			return "commit " + rev + " of " + mod.Path
+		}
+		return ""
+	case mod.Replace != nil:
+		mod = mod.Replace
+	}
+	if mod.Version == "" || mod.Version == "(devel)" {
+		return "" // a directory
+	}
+	return strings.TrimSpace("module " + mod.Path + "@" + mod.Version + " " + mod.Sum)
+}
+
+// sameKind reports whether two origins are known and of one kind: a
+// commit of the main module can only be compared with another.
+func sameKind(a, b string) bool {
+	kind := func(s string) string { k, _, _ := strings.Cut(s, " "); return k }
+	return a != "" && b != "" && kind(a) == kind(b)
+}
+
+// describeOrigin spells an origin for an error message.
+func describeOrigin(o string) string {
+	return strings.TrimPrefix(o, "module ")
+}
+
+// orNone is s, or "(none)" if it is empty: the schema of an element
+// generated before elements had one.
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 func padNames(pads []Pad) []string {
@@ -121,6 +202,16 @@ func bindWorker(e Element, j *runtime.Job) (*runtime.Binding, error) {
 		exe, _ := os.Executable()
 		return nil, fmt.Errorf("worker binary %s serves %s with sink pads %q and source pads %q, but the pipeline expects %s with %q and %q: rebuild the worker binaries",
 			exe, spec.Type, padNames(spec.Sinks), padNames(spec.Sources), h.Type, h.Sinks, h.Sources)
+	}
+	if h.Schema != spec.Schema {
+		exe, _ := os.Executable()
+		return nil, fmt.Errorf("worker binary %s serves %s with schema %s, but the pipeline's %s has schema %s: the element's pads, frame types or configuration fields changed since one of the two binaries was built; rebuild the worker binaries",
+			exe, spec.Type, orNone(spec.Schema), h.Type, orNone(h.Schema))
+	}
+	if theirs, ours := h.Origin, buildOrigin(typePackage(spec.Type)); sameKind(theirs, ours) && theirs != ours {
+		exe, _ := os.Executable()
+		return nil, fmt.Errorf("worker binary %s was built from %s, the pipeline's binary from %s: the code of %s may differ; rebuild the worker binaries",
+			exe, describeOrigin(ours), describeOrigin(theirs), spec.Type)
 	}
 	switch {
 	case spec.DecodeConfig != nil:

@@ -152,11 +152,12 @@
 // For a package with elements, in the package's directory:
 //
 //   - sgn_gen.go: for each element an SGNElement method (its sgn.Spec:
-//     pads, Run, configuration codec, worker), a compile-time check that
+//     pads, Run, configuration codec, worker, schema fingerprint; see
+//     Workers below), a compile-time check that
 //     the element implements sgn.Element, a codec variable per distinct
 //     frame type (sgnCodecInt64, sgnCodecPoint, ...) and encode and decode
 //     functions per struct type (sgnEncodePoint, sgnDecodePoint). A line
-//     const _ = sgn.GeneratedV1 fails to compile against an incompatible
+//     const _ = sgn.GeneratedV2 fails to compile against an incompatible
 //     package sgn: regenerate then.
 //
 //     It also holds checks that make it fail to compile once the types it
@@ -202,6 +203,49 @@
 // pattern with "...", such a directory is found by listing the packages
 // once more without the sgngen tag). Only files that start with Header are
 // ever removed.
+//
+// # Stale code and stale workers
+//
+// What runs must be what was generated, and a worker must run what its
+// pipeline expects. Three checks see to it, and each says what to do.
+//
+// Generated code against its types: sgn_gen.go does not compile once an
+// element's struct, or a type its codecs use, has changed since it was
+// generated (see What it writes); go generate makes it current. sgngen
+// check ./... sees every difference, in CI.
+//
+// A worker binary against the pipeline's element, by schema: each Spec
+// has a fingerprint of the element's schema (Spec.Schema: the first 16 hex
+// digits of a SHA-256 of its type, the method that runs it, its pads'
+// names and frame types, its configuration fields' keys and types, down to
+// the name, key and type of every field of every struct in them). The
+// pipeline sends it to a worker when it starts it, and a worker whose own
+// element has another refuses, before the first frame:
+//
+//	count: worker binary bin/stages-count serves example.com/m/stages.Count with schema d7753d0e17b5342b, but the pipeline's example.com/m/stages.Count has schema 5f07a1fc943d1915: the element's pads, frame types or configuration fields changed since one of the two binaries was built; rebuild the worker binaries
+//
+// A worker binary against the pipeline's binary, by origin: a change to a
+// method, which leaves the schema alone, is seen when both binaries' build
+// information (runtime/debug.ReadBuildInfo) says for sure where the
+// element's package came from, and they differ:
+//
+//   - the package is in a dependency at a version: its module's version
+//     and checksum;
+//   - the package is in the main module, built by go build from a version
+//     control checkout without uncommitted changes: the commit, which go
+//     build stamps into the binary (unless -buildvcs=false). Binaries of
+//     different commits are refused even if the commits differ elsewhere
+//     than in the element's package.
+//
+// The worker then refuses with "worker binary ... was built from commit
+// ... of example.com/m, the pipeline's binary from commit ...: ...; rebuild
+// the worker binaries". Nothing is seen when either binary cannot tell:
+// uncommitted changes (the usual state while one edits), a binary built by
+// go run or go test or with -buildvcs=false, a module replaced by a
+// directory; nor a change to a package of another module that the
+// element's code calls, when the element's own module is the same. Building
+// the pipeline and its workers together, go build -o bin/ ./..., avoids all
+// of these.
 //
 // # Diagnostics
 //

@@ -142,7 +142,7 @@ func (g *emitter) elementFile() ([]byte, error) {
 
 	f.Comment("This file needs a compatible version of package sgn. If the line below")
 	f.Comment("does not compile, regenerate it with go generate.")
-	f.Const().Id("_").Op("=").Qual(sgnPath, "GeneratedV1")
+	f.Const().Id("_").Op("=").Qual(sgnPath, "GeneratedV2")
 	f.Line()
 	f.Var().DefsFunc(func(grp *jen.Group) {
 		for _, e := range info.elements {
@@ -223,6 +223,7 @@ func (g *emitter) spec(f *jen.File, e *element) {
 			jen.Id("DecodeConfig").Op(":").Func().Params(jen.Id("d").Op("*").Qual(wirePath, "Decoder")).Block(g.decodeMap(e.config, "e.")...),
 		)
 	}
+	items = append(items, jen.Id("Schema").Op(":").Lit(g.schema(e)))
 	f.Commentf("SGNElement describes %s to package sgn.", e.name)
 	f.Func().Params(jen.Id("e").Op("*").Id(e.name)).Id("SGNElement").Params().Qual(sgnPath, "Spec").Block(
 		jen.Return(jen.Qual(sgnPath, "Spec").Custom(multi, items...)),

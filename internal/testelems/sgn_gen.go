@@ -13,7 +13,7 @@ import (
 
 // This file needs a compatible version of package sgn. If the line below
 // does not compile, regenerate it with go generate.
-const _ = sgn.GeneratedV1
+const _ = sgn.GeneratedV2
 
 var (
 	_ sgn.Element = (*Affine)(nil)
@@ -97,6 +97,7 @@ func (e *Affine) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "f81cef3772633093",
 	}
 }
 
@@ -129,6 +130,7 @@ func (e *AllocTee) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "3459f0219819ac65",
 	}
 }
 
@@ -167,6 +169,7 @@ func (e *Blob) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "a09f692273d2e460",
 	}
 }
 
@@ -207,6 +210,7 @@ func (e *BlobSink) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "e7d56171af38fe9d",
 	}
 }
 
@@ -241,6 +245,7 @@ func (e *Bump) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "e9992fafbeb90b03",
 	}
 }
 
@@ -280,6 +285,7 @@ func (e *Chatter) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "23310c503da6e4a5",
 	}
 }
 
@@ -310,6 +316,7 @@ func (e *CheckChunkStamps) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "f2cd98055522d6c2",
 	}
 }
 
@@ -340,6 +347,7 @@ func (e *CheckStamps) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "14d26121011e8602",
 	}
 }
 
@@ -378,6 +386,7 @@ func (e *Chunks) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "5479d728b44af440",
 	}
 }
 
@@ -412,6 +421,7 @@ func (e *Collect) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "97116e1e3ca50daa",
 	}
 }
 
@@ -425,6 +435,7 @@ func (e *Concat) SGNElement() sgn.Spec {
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecInt64)},
 		Method:    "Run",
 		Run:       e.Run,
+		Schema:    "4edcee12e671b5af",
 	}
 }
 
@@ -463,6 +474,7 @@ func (e *Count) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "9526959dde81b121",
 	}
 }
 
@@ -494,6 +506,7 @@ func (e *Describe) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "6607bb084e4fb125",
 	}
 }
 
@@ -508,6 +521,7 @@ func (e *Floats) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
+		Schema: "ca53e394d98f1609",
 	}
 }
 
@@ -543,6 +557,7 @@ func (e *Gain) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "2cf8a6f3e607bf02",
 	}
 }
 
@@ -571,6 +586,7 @@ func (e *Head) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "a33bd20e03ca3153",
 	}
 }
 
@@ -599,6 +615,7 @@ func (e *HeadFloats) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "1af78e691eca2025",
 	}
 }
 
@@ -627,6 +644,7 @@ func (e *OneBlob) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "59da6717373f0e0c",
 	}
 }
 
@@ -665,6 +683,7 @@ func (e *Ramp) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "1596e5ddf4b5c6ce",
 	}
 }
 
@@ -679,6 +698,7 @@ func (e *Readings) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
+		Schema: "f2a15b1ad6a92fb8",
 	}
 }
 
@@ -710,6 +730,7 @@ func (e *Relabel) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "dd20a780e4f43ba6",
 	}
 }
 
@@ -725,6 +746,7 @@ func (e *Restamp) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
+		Schema: "d6f97d9ca3627205",
 	}
 }
 
@@ -740,6 +762,7 @@ func (e *RestampChunk) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
+		Schema: "c47fd700f751ff17",
 	}
 }
 
@@ -782,6 +805,7 @@ func (e *Rows) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "abec6b105b48b059",
 	}
 }
 
@@ -829,6 +853,7 @@ func (e *Scale) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "c9719048a5ce06bd",
 	}
 }
 
@@ -867,6 +892,7 @@ func (e *Spawn) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "f744036cfa20a74d",
 	}
 }
 
@@ -905,6 +931,7 @@ func (e *Stall) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "5e48071d22075d11",
 	}
 }
 
@@ -943,6 +970,7 @@ func (e *Stamp) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "9592b79338b6cd2f",
 	}
 }
 
@@ -981,6 +1009,7 @@ func (e *StampChunks) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "cfcbe7ab8aac9f83",
 	}
 }
 
@@ -996,6 +1025,7 @@ func (e *Touch) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
+		Schema: "2ef83081d862eea2",
 	}
 }
 
@@ -1008,6 +1038,7 @@ func (e *UntilEOS) SGNElement() sgn.Spec {
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
 		Method:    "Run",
 		Run:       e.Run,
+		Schema:    "d4b02e156fe31b8f",
 	}
 }
 
@@ -1054,6 +1085,7 @@ func (e *Verify) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "60baf49bc1a7cbd6",
 	}
 }
 
@@ -1092,6 +1124,7 @@ func (e *VerifyChunks) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "21d7d12f3d69ce4d",
 	}
 }
 
@@ -1120,6 +1153,7 @@ func (e *VerifyInTurn) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "640f17f3c3b7db64",
 	}
 }
 
@@ -1154,6 +1188,7 @@ func (e *VerifyRows) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "71e5f21c888e22cf",
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 // This file needs a compatible version of package sgn. If the line below
 // does not compile, regenerate it with go generate.
-const _ = sgn.GeneratedV1
+const _ = sgn.GeneratedV2
 
 var (
 	_ sgn.Element = (*Generator)(nil)
@@ -58,6 +58,7 @@ func (e *Generator) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "6f7306ca11fb0139",
 	}
 }
 
@@ -93,6 +94,7 @@ func (e *Squarer) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "73593f46891d2a22",
 	}
 }
 
@@ -123,6 +125,7 @@ func (e *Summer) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "54181921f46c8f14",
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 // This file needs a compatible version of package sgn. If the line below
 // does not compile, regenerate it with go generate.
-const _ = sgn.GeneratedV1
+const _ = sgn.GeneratedV2
 
 var (
 	_ sgn.Element = (*Numbers)(nil)
@@ -46,6 +46,7 @@ func (e *Numbers) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "c494fec6ce75d98d",
 	}
 }
 
@@ -77,6 +78,7 @@ func (e *Squarer) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "80c8adfd06581ce3",
 	}
 }
 
@@ -91,6 +93,7 @@ func (e *Total) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
+		Schema: "d1de81e3e172cf65",
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 // This file needs a compatible version of package sgn. If the line below
 // does not compile, regenerate it with go generate.
-const _ = sgn.GeneratedV1
+const _ = sgn.GeneratedV2
 
 var (
 	_ sgn.Element = (*Counter)(nil)
@@ -46,6 +46,7 @@ func (e *Counter) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "4f4e1b7b4845b133",
 	}
 }
 
@@ -60,6 +61,7 @@ func (e *Logger) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.Result, e.Consume)
 		},
+		Schema: "d3e7f6f3bf4b5b50",
 	}
 }
 
@@ -75,6 +77,7 @@ func (e *Square) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.Input, &e.Output, e.Process)
 		},
+		Schema: "0baf33dde879fc0b",
 	}
 }
 

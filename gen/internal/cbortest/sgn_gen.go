@@ -12,7 +12,7 @@ import (
 
 // This file needs a compatible version of package sgn. If the line below
 // does not compile, regenerate it with go generate.
-const _ = sgn.GeneratedV1
+const _ = sgn.GeneratedV2
 
 var (
 	_ sgn.Element = (*Everything)(nil)
@@ -108,6 +108,7 @@ func (e *Everything) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "1d11cec90975df44",
 	}
 }
 

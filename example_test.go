@@ -30,7 +30,8 @@ func ExamplePipeline() {
 	// Output: [10 20 30 40 50] true
 }
 
-// Check reports every pad left unlinked, by its full name.
+// Check reports every pad left unlinked, by its full name, at the line
+// that inserted its element.
 func ExamplePipeline_Check() {
 	count := &testelems.Count{To: 3}
 	times10 := &testelems.Scale{Factor: 10}
@@ -41,5 +42,5 @@ func ExamplePipeline_Check() {
 	sgn.Link(&count.Out, &times10.In)
 
 	fmt.Println(p.Check())
-	// Output: times10:src:out: source pad is not linked
+	// Output: example_test.go:41: times10:src:out: source pad is not linked
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -56,9 +57,37 @@ func (p *Pipeline) findWorker(n *node) (string, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", fmt.Errorf("%s: worker binary %s in %s (%s): %v", n.name, n.spec.Worker, dir, from, err)
 	}
+	if from != "the WorkerDir option" && from != "$"+WorkerDirEnv && builtByGoRun(path) {
+		return "", fmt.Errorf("%s: worker binary %s not found: go run (or go test) built this program in %s, a directory of the go command's without worker binaries; build them into a directory of yours, once and whenever their elements change, and name it in $%s, at the module's root:\n\tgo build -o bin/ ./...\n\t%s=bin go run .",
+			n.name, n.spec.Worker, dir, WorkerDirEnv, WorkerDirEnv)
+	}
 	return "", fmt.Errorf("%s: worker binary %s not found in %s (%s); build it with:\n\t%s",
 		n.name, n.spec.Worker, dir, from, build)
 }
+
+// builtByGoRun reports whether path, in the directory of the running
+// executable, is in a directory of the go command's: the temporary
+// directory where go run and go test build programs ($GOTMPDIR or the
+// system's, in a go-build* directory), or the build cache where go run
+// keeps the programs it builds (since Go 1.24: <cache>/<2 hex digits>/<hash>-d/<program>).
+func builtByGoRun(path string) bool {
+	var tmps []string
+	if d := os.Getenv("GOTMPDIR"); d != "" {
+		tmps = append(tmps, d)
+	}
+	for _, tmp := range append(tmps, os.TempDir()) {
+		if rel, err := filepath.Rel(tmp, path); err == nil && strings.HasPrefix(rel, "go-build") {
+			return true
+		}
+	}
+	exeDir := filepath.Dir(path)
+	hash, bucket := filepath.Base(exeDir), filepath.Base(filepath.Dir(exeDir))
+	return cacheEntry.MatchString(hash) && len(bucket) == 2 && strings.HasPrefix(hash, bucket)
+}
+
+// cacheEntry matches the directory of a program in the go command's build
+// cache.
+var cacheEntry = regexp.MustCompile(`^[0-9a-f]{64}-d$`)
 
 // runWorker runs n in a worker process: the main process's half of the
 // element. Its links were placed on n.conn by the run.

@@ -1,6 +1,8 @@
 package sgn
 
 import (
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -75,6 +77,29 @@ func TestBuildOrigin(t *testing.T) {
 	} {
 		if got := sameKind(tc.a, tc.b); got != tc.want {
 			t.Errorf("sameKind(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}
+
+// Programs that go run builds live in the go command's temporary directory
+// or, since Go 1.24, in its build cache; others do not.
+func TestBuiltByGoRun(t *testing.T) {
+	hash := strings.Repeat("71ec7ccab389e646", 4) + "-d"
+	gotmp := t.TempDir()
+	t.Setenv("GOTMPDIR", gotmp)
+	for path, want := range map[string]bool{
+		filepath.Join(os.TempDir(), "go-build2843/b001/exe/squares"): true,
+		filepath.Join(gotmp, "go-build77/b001/exe/squares"):          true,
+		filepath.Join(os.TempDir(), "go-build2843/b001/sgn.test"):    true,
+		"/home/u/.cache/go-build/71/" + hash + "/squares":            true,
+		"/ci/gocache/71/" + hash + "/squares":                        true,
+		"/home/u/squares/bin/squares":                                false,
+		filepath.Join(os.TempDir(), "bin/squares"):                   false,
+		"/home/u/.cache/go-build/72/" + hash + "/squares":            false,
+		"/home/u/71/71ec-d/squares":                                  false,
+	} {
+		if got := builtByGoRun(path); got != want {
+			t.Errorf("builtByGoRun(%s) = %v, want %v", path, got, want)
 		}
 	}
 }

@@ -237,3 +237,33 @@ func TestNullConsumesOnlyNull(t *testing.T) {
 		t.Errorf("Null on null, undefined, 1: wrong, %v", d.Err())
 	}
 }
+
+// Inline typed arrays of every length decode into slices of their own,
+// aligned for their elements, whatever the message's alignment.
+func TestInlineTypedArraysOfEveryLength(t *testing.T) {
+	for n := range 40 {
+		i16 := make([]int16, n)
+		f32 := make([]float32, n)
+		i64 := make([]int64, n)
+		for i := range n {
+			i16[i], f32[i], i64[i] = int16(-i), float32(i)+0.5, int64(i)<<40
+		}
+		for pad := range 8 { // shift the message by pad bytes
+			e := wire.NewEncoder(make([]byte, pad), nil)
+			wire.EncodeInts(e, i16)
+			wire.EncodeFloat32s(e, f32)
+			wire.EncodeInts(e, i64)
+			d := wire.NewDecoder(e.Buf()[pad:])
+			g16, g32, g64 := wire.Ints[int16](d, 16), wire.Float32s[float32](d), wire.Ints[int64](d, 64)
+			if d.Err() != nil || !cmp.Equal(g16, i16) || !cmp.Equal(g32, f32) || !cmp.Equal(g64, i64) {
+				t.Fatalf("%d elements at offset %d: %v %v %v, %v", n, pad, g16, g32, g64, d.Err())
+			}
+			if n > 0 && (uintptr(unsafe.Pointer(&g16[0]))%2 != 0 || uintptr(unsafe.Pointer(&g32[0]))%4 != 0 || uintptr(unsafe.Pointer(&g64[0]))%8 != 0) {
+				t.Fatalf("%d elements: decoded slices are not aligned", n)
+			}
+			if n > 0 && (cap(g16) != n || cap(g32) != n || cap(g64) != n) {
+				t.Fatalf("%d elements: capacities %d %d %d", n, cap(g16), cap(g32), cap(g64))
+			}
+		}
+	}
+}

@@ -11,7 +11,7 @@ import (
 
 // newModule makes a module that uses this repository's sgn, makes it the
 // working directory, and returns it.
-func newModule(t *testing.T) string {
+func newModule(t testing.TB) string {
 	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -206,7 +206,7 @@ type Pass struct {
 func (p *Pass) Process(ctx *sgn.Context, f sgn.Frame[int64]) (sgn.Frame[int64], error) { return f, nil }
 `
 
-func putFile(t *testing.T, path, src string) {
+func putFile(t testing.TB, path, src string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		t.Fatal(err)

@@ -22,6 +22,12 @@ var figures = map[[2]string]string{
 	{"LargeWorkerCopied", "GB/s"}:    "large_worker_copied_gbps",
 	{"Memcpy1MiB", "GB/s"}:           "floor_memcpy_gbps",
 	{"WorkerStartToFinish", "ns/op"}: "worker_run_ns",
+	{"CodecEncode", "ns/op"}:         "codec_encode_ns",
+	{"CodecEncode", "allocs/op"}:     "codec_encode_allocs",
+	{"CodecDecode", "ns/op"}:         "codec_decode_ns",
+	{"CodecReflectEncode", "ns/op"}:  "codec_reflect_encode_ns",
+	{"CodecReflectDecode", "ns/op"}:  "codec_reflect_decode_ns",
+	{"Generate50", "s/op"}:           "sgngen_generate_50_s",
 }
 
 var procs = regexp.MustCompile(`-\d+$`)

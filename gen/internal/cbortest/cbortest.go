@@ -135,3 +135,27 @@ type Everything struct {
 func (e *Everything) Process(ctx *sgn.Context, f sgn.Frame[All]) (sgn.Frame[All], error) {
 	return f, nil
 }
+
+// Block is a frame of 1024 samples and a few scalars, for the codec
+// benchmarks.
+type Block struct {
+	Seq     int64
+	Rate    float64
+	Gain    float32
+	Channel string
+	Valid   bool
+	Samples []float32
+}
+
+// Blocks passes Block frames through.
+//
+//sgn:element
+type Blocks struct {
+	In  sgn.Sink[Block]   `sgn:"in"`
+	Out sgn.Source[Block] `sgn:"out"`
+}
+
+// Process passes a frame through.
+func (b *Blocks) Process(ctx *sgn.Context, f sgn.Frame[Block]) (sgn.Frame[Block], error) {
+	return f, nil
+}

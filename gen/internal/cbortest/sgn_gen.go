@@ -15,8 +15,25 @@ import (
 const _ = sgn.GeneratedV2
 
 var (
+	_ sgn.Element = (*Blocks)(nil)
 	_ sgn.Element = (*Everything)(nil)
 )
+
+// SGNElement describes Blocks to package sgn.
+func (e *Blocks) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/gen/internal/cbortest.Blocks",
+		Worker:    "cbortest-blocks",
+		WorkerPkg: "github.com/sgn-go/sgn/gen/internal/cbortest/sgnworkers/cbortest-blocks",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecBlock)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecBlock)},
+		Method:    "Process",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+		Schema: "051c3a76fd89d2ed",
+	}
+}
 
 // SGNElement describes Everything to package sgn.
 func (e *Everything) SGNElement() sgn.Spec {
@@ -116,6 +133,12 @@ func (e *Everything) SGNElement() sgn.Spec {
 var sgnCodecAll = sgn.Codec[All]{
 	Encode: sgnEncodeAll,
 	Decode: sgnDecodeAll,
+}
+
+// sgnCodecBlock is the CBOR codec of Block frames.
+var sgnCodecBlock = sgn.Codec[Block]{
+	Encode: sgnEncodeBlock,
+	Decode: sgnDecodeBlock,
 }
 
 // sgnEncodeAll writes v as a CBOR map keyed by field name.
@@ -671,6 +694,46 @@ func sgnDecodeAll(d *wire.Decoder, v *All) {
 	}
 }
 
+// sgnEncodeBlock writes v as a CBOR map keyed by field name.
+func sgnEncodeBlock(w *wire.Encoder, v *Block) {
+	w.MapHeader(6)
+	w.Text("Seq")
+	w.Int(v.Seq)
+	w.Text("Gain")
+	w.Float32(v.Gain)
+	w.Text("Rate")
+	w.Float64(v.Rate)
+	w.Text("Valid")
+	w.Bool(v.Valid)
+	w.Text("Channel")
+	w.Text(v.Channel)
+	w.Text("Samples")
+	wire.EncodeFloat32s(w, v.Samples)
+}
+
+// sgnDecodeBlock sets the fields of v from a CBOR map, skipping keys it does not know.
+func sgnDecodeBlock(d *wire.Decoder, v *Block) {
+	n, _ := d.MapLen()
+	for range n {
+		switch string(d.Key()) {
+		case "Seq":
+			v.Seq = d.Int(64)
+		case "Rate":
+			v.Rate = d.Float64()
+		case "Gain":
+			v.Gain = d.Float32()
+		case "Channel":
+			v.Channel = d.Text()
+		case "Valid":
+			v.Valid = d.Bool()
+		case "Samples":
+			v.Samples = wire.Float32s[float32](d)
+		default:
+			d.Skip()
+		}
+	}
+}
+
 // sgnEncodeEmpty writes v as a CBOR map keyed by field name.
 func sgnEncodeEmpty(w *wire.Encoder, v *Empty) {
 	w.MapHeader(0)
@@ -754,6 +817,21 @@ func sgnDecodePoint(d *wire.Decoder, v *Point) {
 // The types below as sgngen saw them when it generated this file: a function
 // below does not compile once its type has changed (a field added, removed,
 // renamed or retyped, a tag changed). Run go generate then.
+
+func _() {
+	type Blocks_changed__run_go_generate = struct {
+		In  sgn.Sink[Block]   `sgn:"in"`
+		Out sgn.Source[Block] `sgn:"out"`
+	}
+	var _ Blocks_changed__run_go_generate = Blocks{}
+}
+
+func _(Blocks_has_a_Run_method__run_go_generate struct {
+	*Blocks
+	sgnNoRun
+}) {
+	Blocks_has_a_Run_method__run_go_generate.Run()
+}
 
 func _() {
 	type Everything_changed__run_go_generate = struct {
@@ -852,6 +930,18 @@ func _() {
 func _() {
 	type Blob_changed__run_go_generate = []byte
 	_ = (*Blob_changed__run_go_generate)((*Blob)(nil))
+}
+
+func _() {
+	type Block_changed__run_go_generate = struct {
+		Seq     int64
+		Rate    float64
+		Gain    float32
+		Channel string
+		Valid   bool
+		Samples []float32
+	}
+	var _ Block_changed__run_go_generate = Block{}
 }
 
 func _() {

@@ -153,9 +153,9 @@
 //
 //   - sgn_gen.go: for each element an SGNElement method (its sgn.Spec:
 //     pads, Run, configuration codec, worker, schema fingerprint; see
-//     Workers below), a compile-time check that
-//     the element implements sgn.Element, a codec variable per distinct
-//     frame type (sgnCodecInt64, sgnCodecPoint, ...) and encode and decode
+//     Stale code and stale workers below), a compile-time check that the
+//     element implements sgn.Element, a codec variable per distinct frame
+//     type (sgnCodecInt64, sgnCodecPoint, ...) and encode and decode
 //     functions per struct type (sgnEncodePoint, sgnDecodePoint). A line
 //     const _ = sgn.GeneratedV2 fails to compile against an incompatible
 //     package sgn: regenerate then.

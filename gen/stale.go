@@ -25,6 +25,12 @@ import (
 // to a pointer to its underlying type as it was, which asks for identical
 // underlying types.
 
+// changedComment ends the line of each check of the type named what,
+// where the compiler's message points.
+func changedComment(what string) string {
+	return what + " changed since this file was generated: run go generate"
+}
+
 // staleHint ends the name of every alias a check declares.
 const staleHint = "changed__run_go_generate"
 
@@ -41,7 +47,7 @@ func (g *emitter) staleChecks(f *jen.File) {
 			f.Line()
 			hint := e.name + "_has_a_Run_method__run_go_generate"
 			f.Func().Id("_").Params(jen.Id(hint).Struct(jen.Op("*").Id(e.name), jen.Id(noRunType))).Block(
-				jen.Id(hint).Dot("Run").Call(),
+				jen.Id(hint).Dot("Run").Call().Comment(e.name + " has a Run method now: run go generate"),
 			)
 		}
 	}
@@ -59,7 +65,7 @@ func (g *emitter) staleChecks(f *jen.File) {
 		alias := g.staleAlias(n, "")
 		f.Func().Id("_").Params().Block(
 			jen.Type().Id(alias).Op("=").Add(u),
-			jen.Id("_").Op("=").Parens(jen.Op("*").Id(alias)).Call(jen.Parens(jen.Op("*").Add(g.typeExpr(n))).Call(jen.Nil())),
+			jen.Id("_").Op("=").Parens(jen.Op("*").Id(alias)).Call(jen.Parens(jen.Op("*").Add(g.typeExpr(n))).Call(jen.Nil())).Comment(changedComment(g.typeString(n))),
 		)
 	}
 	if g.needsNoRun() {
@@ -128,7 +134,7 @@ func (g *emitter) structCheck(f *jen.File, n *types.Named) {
 	if lit, ok := g.spellStruct(st); ok {
 		f.Func().Id("_").Params().Block(
 			jen.Type().Id(alias).Op("=").Add(lit),
-			jen.Var().Id("_").Id(alias).Op("=").Add(g.typeExpr(n)).Values(),
+			jen.Var().Id("_").Id(alias).Op("=").Add(g.typeExpr(n)).Values().Comment(changedComment(g.typeString(n))),
 		)
 		return
 	}
@@ -145,7 +151,7 @@ func (g *emitter) structCheck(f *jen.File, n *types.Named) {
 		a := g.staleAlias(n, fl.Name())
 		checks = append(checks,
 			jen.Type().Id(a).Op("=").Add(t),
-			jen.Var().Id("_").Op("*").Id(a).Op("=").Op("&").Id("v").Dot(fl.Name()),
+			jen.Var().Id("_").Op("*").Id(a).Op("=").Op("&").Id("v").Dot(fl.Name()).Comment(changedComment(g.typeString(n)+"."+fl.Name())),
 		)
 	}
 	if len(checks) > 0 {
@@ -289,6 +295,14 @@ func (g *emitter) spell(t types.Type) (jen.Code, bool) {
 		return jen.Interface(items...), true
 	}
 	return nil, false
+}
+
+// typeString spells n as the file names it.
+func (g *emitter) typeString(n *types.Named) string {
+	if p := n.Obj().Pkg(); p != nil && p != g.info.pkg.Types {
+		return g.imports[p.Path()] + "." + n.Obj().Name()
+	}
+	return n.Obj().Name()
 }
 
 // spellWith spells prefix followed by elem.

@@ -1362,14 +1362,14 @@ func _() {
 		Alloc bool
 		Crash Crash
 	}
-	var _ Affine_changed__run_go_generate = Affine{}
+	var _ Affine_changed__run_go_generate = Affine{} // Affine changed since this file was generated: run go generate
 }
 
 func _(Affine_has_a_Run_method__run_go_generate struct {
 	*Affine
 	sgnNoRun
 }) {
-	Affine_has_a_Run_method__run_go_generate.Run()
+	Affine_has_a_Run_method__run_go_generate.Run() // Affine has a Run method now: run go generate
 }
 
 func _() {
@@ -1379,7 +1379,7 @@ func _() {
 		Len   int64
 		Count int64
 	}
-	var _ AllocTee_changed__run_go_generate = AllocTee{}
+	var _ AllocTee_changed__run_go_generate = AllocTee{} // AllocTee changed since this file was generated: run go generate
 }
 
 func _() {
@@ -1390,14 +1390,14 @@ func _() {
 		ExitAt int64
 		n      int64
 	}
-	var _ Blob_changed__run_go_generate = Blob{}
+	var _ Blob_changed__run_go_generate = Blob{} // Blob changed since this file was generated: run go generate
 }
 
 func _(Blob_has_a_Run_method__run_go_generate struct {
 	*Blob
 	sgnNoRun
 }) {
-	Blob_has_a_Run_method__run_go_generate.Run()
+	Blob_has_a_Run_method__run_go_generate.Run() // Blob has a Run method now: run go generate
 }
 
 func _() {
@@ -1410,7 +1410,7 @@ func _() {
 		frames  int64
 		bytes   int64
 	}
-	var _ BlobSink_changed__run_go_generate = BlobSink{}
+	var _ BlobSink_changed__run_go_generate = BlobSink{} // BlobSink changed since this file was generated: run go generate
 }
 
 func _() {
@@ -1419,14 +1419,14 @@ func _() {
 		Segment string
 		Key     string
 	}
-	var _ Bump_changed__run_go_generate = Bump{}
+	var _ Bump_changed__run_go_generate = Bump{} // Bump changed since this file was generated: run go generate
 }
 
 func _(Bump_has_a_Run_method__run_go_generate struct {
 	*Bump
 	sgnNoRun
 }) {
-	Bump_has_a_Run_method__run_go_generate.Run()
+	Bump_has_a_Run_method__run_go_generate.Run() // Bump has a Run method now: run go generate
 }
 
 func _() {
@@ -1438,14 +1438,14 @@ func _() {
 		Crash Crash
 		burst bool
 	}
-	var _ Chatter_changed__run_go_generate = Chatter{}
+	var _ Chatter_changed__run_go_generate = Chatter{} // Chatter changed since this file was generated: run go generate
 }
 
 func _(Chatter_has_a_Run_method__run_go_generate struct {
 	*Chatter
 	sgnNoRun
 }) {
-	Chatter_has_a_Run_method__run_go_generate.Run()
+	Chatter_has_a_Run_method__run_go_generate.Run() // Chatter has a Run method now: run go generate
 }
 
 func _() {
@@ -1454,14 +1454,14 @@ func _() {
 		Factor float32
 		chunks int64
 	}
-	var _ CheckChunkStamps_changed__run_go_generate = CheckChunkStamps{}
+	var _ CheckChunkStamps_changed__run_go_generate = CheckChunkStamps{} // CheckChunkStamps changed since this file was generated: run go generate
 }
 
 func _(CheckChunkStamps_has_a_Run_method__run_go_generate struct {
 	*CheckChunkStamps
 	sgnNoRun
 }) {
-	CheckChunkStamps_has_a_Run_method__run_go_generate.Run()
+	CheckChunkStamps_has_a_Run_method__run_go_generate.Run() // CheckChunkStamps has a Run method now: run go generate
 }
 
 func _() {
@@ -1470,14 +1470,14 @@ func _() {
 		Add    float64
 		frames int64
 	}
-	var _ CheckStamps_changed__run_go_generate = CheckStamps{}
+	var _ CheckStamps_changed__run_go_generate = CheckStamps{} // CheckStamps changed since this file was generated: run go generate
 }
 
 func _(CheckStamps_has_a_Run_method__run_go_generate struct {
 	*CheckStamps
 	sgnNoRun
 }) {
-	CheckStamps_has_a_Run_method__run_go_generate.Run()
+	CheckStamps_has_a_Run_method__run_go_generate.Run() // CheckStamps has a Run method now: run go generate
 }
 
 func _() {
@@ -1488,14 +1488,14 @@ func _() {
 		Alloc bool
 		k     int64
 	}
-	var _ Chunks_changed__run_go_generate = Chunks{}
+	var _ Chunks_changed__run_go_generate = Chunks{} // Chunks changed since this file was generated: run go generate
 }
 
 func _(Chunks_has_a_Run_method__run_go_generate struct {
 	*Chunks
 	sgnNoRun
 }) {
-	Chunks_has_a_Run_method__run_go_generate.Run()
+	Chunks_has_a_Run_method__run_go_generate.Run() // Chunks has a Run method now: run go generate
 }
 
 func _() {
@@ -1507,14 +1507,14 @@ func _() {
 		eos   bool
 		out   *os.File
 	}
-	var _ Collect_changed__run_go_generate = Collect{}
+	var _ Collect_changed__run_go_generate = Collect{} // Collect changed since this file was generated: run go generate
 }
 
 func _(Collect_has_a_Run_method__run_go_generate struct {
 	*Collect
 	sgnNoRun
 }) {
-	Collect_has_a_Run_method__run_go_generate.Run()
+	Collect_has_a_Run_method__run_go_generate.Run() // Collect has a Run method now: run go generate
 }
 
 func _() {
@@ -1523,7 +1523,7 @@ func _() {
 		B   sgn.Sink[int64]   `sgn:"b"`
 		Out sgn.Source[int64] `sgn:"out"`
 	}
-	var _ Concat_changed__run_go_generate = Concat{}
+	var _ Concat_changed__run_go_generate = Concat{} // Concat changed since this file was generated: run go generate
 }
 
 func _() {
@@ -1535,14 +1535,14 @@ func _() {
 		next    int64
 		started bool
 	}
-	var _ Count_changed__run_go_generate = Count{}
+	var _ Count_changed__run_go_generate = Count{} // Count changed since this file was generated: run go generate
 }
 
 func _(Count_has_a_Run_method__run_go_generate struct {
 	*Count
 	sgnNoRun
 }) {
-	Count_has_a_Run_method__run_go_generate.Run()
+	Count_has_a_Run_method__run_go_generate.Run() // Count has a Run method now: run go generate
 }
 
 func _() {
@@ -1551,14 +1551,14 @@ func _() {
 		Out   sgn.Source[Reading] `sgn:"out"`
 		Label string
 	}
-	var _ Describe_changed__run_go_generate = Describe{}
+	var _ Describe_changed__run_go_generate = Describe{} // Describe changed since this file was generated: run go generate
 }
 
 func _(Describe_has_a_Run_method__run_go_generate struct {
 	*Describe
 	sgnNoRun
 }) {
-	Describe_has_a_Run_method__run_go_generate.Run()
+	Describe_has_a_Run_method__run_go_generate.Run() // Describe has a Run method now: run go generate
 }
 
 func _() {
@@ -1566,14 +1566,14 @@ func _() {
 		In  sgn.Sink[float64] `sgn:"in"`
 		got []sgn.Frame[float64]
 	}
-	var _ Floats_changed__run_go_generate = Floats{}
+	var _ Floats_changed__run_go_generate = Floats{} // Floats changed since this file was generated: run go generate
 }
 
 func _(Floats_has_a_Run_method__run_go_generate struct {
 	*Floats
 	sgnNoRun
 }) {
-	Floats_has_a_Run_method__run_go_generate.Run()
+	Floats_has_a_Run_method__run_go_generate.Run() // Floats has a Run method now: run go generate
 }
 
 func _() {
@@ -1583,14 +1583,14 @@ func _() {
 		Factor float32
 		Tag    string
 	}
-	var _ Gain_changed__run_go_generate = Gain{}
+	var _ Gain_changed__run_go_generate = Gain{} // Gain changed since this file was generated: run go generate
 }
 
 func _(Gain_has_a_Run_method__run_go_generate struct {
 	*Gain
 	sgnNoRun
 }) {
-	Gain_has_a_Run_method__run_go_generate.Run()
+	Gain_has_a_Run_method__run_go_generate.Run() // Gain has a Run method now: run go generate
 }
 
 func _() {
@@ -1598,7 +1598,7 @@ func _() {
 		In    sgn.Sink[int64] `sgn:"in"`
 		Limit int64
 	}
-	var _ Head_changed__run_go_generate = Head{}
+	var _ Head_changed__run_go_generate = Head{} // Head changed since this file was generated: run go generate
 }
 
 func _() {
@@ -1606,7 +1606,7 @@ func _() {
 		In    sgn.Sink[[]float64] `sgn:"in"`
 		Limit int64
 	}
-	var _ HeadFloats_changed__run_go_generate = HeadFloats{}
+	var _ HeadFloats_changed__run_go_generate = HeadFloats{} // HeadFloats changed since this file was generated: run go generate
 }
 
 func _() {
@@ -1614,7 +1614,7 @@ func _() {
 		Out  sgn.Source[[]byte] `sgn:"out"`
 		Size int64
 	}
-	var _ OneBlob_changed__run_go_generate = OneBlob{}
+	var _ OneBlob_changed__run_go_generate = OneBlob{} // OneBlob changed since this file was generated: run go generate
 }
 
 func _() {
@@ -1625,14 +1625,14 @@ func _() {
 		Alloc bool
 		k     int64
 	}
-	var _ Ramp_changed__run_go_generate = Ramp{}
+	var _ Ramp_changed__run_go_generate = Ramp{} // Ramp changed since this file was generated: run go generate
 }
 
 func _(Ramp_has_a_Run_method__run_go_generate struct {
 	*Ramp
 	sgnNoRun
 }) {
-	Ramp_has_a_Run_method__run_go_generate.Run()
+	Ramp_has_a_Run_method__run_go_generate.Run() // Ramp has a Run method now: run go generate
 }
 
 func _() {
@@ -1640,14 +1640,14 @@ func _() {
 		In  sgn.Sink[Reading] `sgn:"in"`
 		got []sgn.Frame[Reading]
 	}
-	var _ Readings_changed__run_go_generate = Readings{}
+	var _ Readings_changed__run_go_generate = Readings{} // Readings changed since this file was generated: run go generate
 }
 
 func _(Readings_has_a_Run_method__run_go_generate struct {
 	*Readings
 	sgnNoRun
 }) {
-	Readings_has_a_Run_method__run_go_generate.Run()
+	Readings_has_a_Run_method__run_go_generate.Run() // Readings has a Run method now: run go generate
 }
 
 func _() {
@@ -1656,14 +1656,14 @@ func _() {
 		Out    sgn.Source[Reading] `sgn:"out"`
 		Suffix string
 	}
-	var _ Relabel_changed__run_go_generate = Relabel{}
+	var _ Relabel_changed__run_go_generate = Relabel{} // Relabel changed since this file was generated: run go generate
 }
 
 func _(Relabel_has_a_Run_method__run_go_generate struct {
 	*Relabel
 	sgnNoRun
 }) {
-	Relabel_has_a_Run_method__run_go_generate.Run()
+	Relabel_has_a_Run_method__run_go_generate.Run() // Relabel has a Run method now: run go generate
 }
 
 func _() {
@@ -1671,14 +1671,14 @@ func _() {
 		In  sgn.Sink[[]float64]   `sgn:"in"`
 		Out sgn.Source[[]float64] `sgn:"out"`
 	}
-	var _ Restamp_changed__run_go_generate = Restamp{}
+	var _ Restamp_changed__run_go_generate = Restamp{} // Restamp changed since this file was generated: run go generate
 }
 
 func _(Restamp_has_a_Run_method__run_go_generate struct {
 	*Restamp
 	sgnNoRun
 }) {
-	Restamp_has_a_Run_method__run_go_generate.Run()
+	Restamp_has_a_Run_method__run_go_generate.Run() // Restamp has a Run method now: run go generate
 }
 
 func _() {
@@ -1686,14 +1686,14 @@ func _() {
 		In  sgn.Sink[Chunk]   `sgn:"in"`
 		Out sgn.Source[Chunk] `sgn:"out"`
 	}
-	var _ RestampChunk_changed__run_go_generate = RestampChunk{}
+	var _ RestampChunk_changed__run_go_generate = RestampChunk{} // RestampChunk changed since this file was generated: run go generate
 }
 
 func _(RestampChunk_has_a_Run_method__run_go_generate struct {
 	*RestampChunk
 	sgnNoRun
 }) {
-	RestampChunk_has_a_Run_method__run_go_generate.Run()
+	RestampChunk_has_a_Run_method__run_go_generate.Run() // RestampChunk has a Run method now: run go generate
 }
 
 func _() {
@@ -1705,14 +1705,14 @@ func _() {
 		Alloc bool
 		k     int64
 	}
-	var _ Rows_changed__run_go_generate = Rows{}
+	var _ Rows_changed__run_go_generate = Rows{} // Rows changed since this file was generated: run go generate
 }
 
 func _(Rows_has_a_Run_method__run_go_generate struct {
 	*Rows
 	sgnNoRun
 }) {
-	Rows_has_a_Run_method__run_go_generate.Run()
+	Rows_has_a_Run_method__run_go_generate.Run() // Rows has a Run method now: run go generate
 }
 
 func _() {
@@ -1725,14 +1725,14 @@ func _() {
 		ExitAt  int64
 		Crash   Crash
 	}
-	var _ Scale_changed__run_go_generate = Scale{}
+	var _ Scale_changed__run_go_generate = Scale{} // Scale changed since this file was generated: run go generate
 }
 
 func _(Scale_has_a_Run_method__run_go_generate struct {
 	*Scale
 	sgnNoRun
 }) {
-	Scale_has_a_Run_method__run_go_generate.Run()
+	Scale_has_a_Run_method__run_go_generate.Run() // Scale has a Run method now: run go generate
 }
 
 func _() {
@@ -1742,14 +1742,14 @@ func _() {
 		Args    []string
 		PIDFile string
 	}
-	var _ Spawn_changed__run_go_generate = Spawn{}
+	var _ Spawn_changed__run_go_generate = Spawn{} // Spawn changed since this file was generated: run go generate
 }
 
 func _(Spawn_has_a_Run_method__run_go_generate struct {
 	*Spawn
 	sgnNoRun
 }) {
-	Spawn_has_a_Run_method__run_go_generate.Run()
+	Spawn_has_a_Run_method__run_go_generate.Run() // Spawn has a Run method now: run go generate
 }
 
 func _() {
@@ -1759,14 +1759,14 @@ func _() {
 		InStart bool
 		Heeds   bool
 	}
-	var _ Stall_changed__run_go_generate = Stall{}
+	var _ Stall_changed__run_go_generate = Stall{} // Stall changed since this file was generated: run go generate
 }
 
 func _(Stall_has_a_Run_method__run_go_generate struct {
 	*Stall
 	sgnNoRun
 }) {
-	Stall_has_a_Run_method__run_go_generate.Run()
+	Stall_has_a_Run_method__run_go_generate.Run() // Stall has a Run method now: run go generate
 }
 
 func _() {
@@ -1777,14 +1777,14 @@ func _() {
 		Alloc bool
 		k     int64
 	}
-	var _ Stamp_changed__run_go_generate = Stamp{}
+	var _ Stamp_changed__run_go_generate = Stamp{} // Stamp changed since this file was generated: run go generate
 }
 
 func _(Stamp_has_a_Run_method__run_go_generate struct {
 	*Stamp
 	sgnNoRun
 }) {
-	Stamp_has_a_Run_method__run_go_generate.Run()
+	Stamp_has_a_Run_method__run_go_generate.Run() // Stamp has a Run method now: run go generate
 }
 
 func _() {
@@ -1795,14 +1795,14 @@ func _() {
 		Alloc bool
 		k     int64
 	}
-	var _ StampChunks_changed__run_go_generate = StampChunks{}
+	var _ StampChunks_changed__run_go_generate = StampChunks{} // StampChunks changed since this file was generated: run go generate
 }
 
 func _(StampChunks_has_a_Run_method__run_go_generate struct {
 	*StampChunks
 	sgnNoRun
 }) {
-	StampChunks_has_a_Run_method__run_go_generate.Run()
+	StampChunks_has_a_Run_method__run_go_generate.Run() // StampChunks has a Run method now: run go generate
 }
 
 func _() {
@@ -1810,21 +1810,21 @@ func _() {
 		In  sgn.Sink[[]byte]   `sgn:"in"`
 		Out sgn.Source[[]byte] `sgn:"out"`
 	}
-	var _ Touch_changed__run_go_generate = Touch{}
+	var _ Touch_changed__run_go_generate = Touch{} // Touch changed since this file was generated: run go generate
 }
 
 func _(Touch_has_a_Run_method__run_go_generate struct {
 	*Touch
 	sgnNoRun
 }) {
-	Touch_has_a_Run_method__run_go_generate.Run()
+	Touch_has_a_Run_method__run_go_generate.Run() // Touch has a Run method now: run go generate
 }
 
 func _() {
 	type UntilEOS_changed__run_go_generate = struct {
 		In sgn.Sink[int64] `sgn:"in"`
 	}
-	var _ UntilEOS_changed__run_go_generate = UntilEOS{}
+	var _ UntilEOS_changed__run_go_generate = UntilEOS{} // UntilEOS changed since this file was generated: run go generate
 }
 
 func _() {
@@ -1838,14 +1838,14 @@ func _() {
 		frames  int64
 		inSlots int64
 	}
-	var _ Verify_changed__run_go_generate = Verify{}
+	var _ Verify_changed__run_go_generate = Verify{} // Verify changed since this file was generated: run go generate
 }
 
 func _(Verify_has_a_Run_method__run_go_generate struct {
 	*Verify
 	sgnNoRun
 }) {
-	Verify_has_a_Run_method__run_go_generate.Run()
+	Verify_has_a_Run_method__run_go_generate.Run() // Verify has a Run method now: run go generate
 }
 
 func _() {
@@ -1856,14 +1856,14 @@ func _() {
 		Channel string
 		chunks  int64
 	}
-	var _ VerifyChunks_changed__run_go_generate = VerifyChunks{}
+	var _ VerifyChunks_changed__run_go_generate = VerifyChunks{} // VerifyChunks changed since this file was generated: run go generate
 }
 
 func _(VerifyChunks_has_a_Run_method__run_go_generate struct {
 	*VerifyChunks
 	sgnNoRun
 }) {
-	VerifyChunks_has_a_Run_method__run_go_generate.Run()
+	VerifyChunks_has_a_Run_method__run_go_generate.Run() // VerifyChunks has a Run method now: run go generate
 }
 
 func _() {
@@ -1873,7 +1873,7 @@ func _() {
 		Len    int64
 		frames int64
 	}
-	var _ VerifyInTurn_changed__run_go_generate = VerifyInTurn{}
+	var _ VerifyInTurn_changed__run_go_generate = VerifyInTurn{} // VerifyInTurn changed since this file was generated: run go generate
 }
 
 func _() {
@@ -1883,14 +1883,14 @@ func _() {
 		Len    int64
 		frames int64
 	}
-	var _ VerifyRows_changed__run_go_generate = VerifyRows{}
+	var _ VerifyRows_changed__run_go_generate = VerifyRows{} // VerifyRows changed since this file was generated: run go generate
 }
 
 func _(VerifyRows_has_a_Run_method__run_go_generate struct {
 	*VerifyRows
 	sgnNoRun
 }) {
-	VerifyRows_has_a_Run_method__run_go_generate.Run()
+	VerifyRows_has_a_Run_method__run_go_generate.Run() // VerifyRows has a Run method now: run go generate
 }
 
 func _() {
@@ -1900,7 +1900,7 @@ func _() {
 		Samples []float32
 		Channel string
 	}
-	var _ Chunk_changed__run_go_generate = Chunk{}
+	var _ Chunk_changed__run_go_generate = Chunk{} // Chunk changed since this file was generated: run go generate
 }
 
 func _() {
@@ -1910,7 +1910,7 @@ func _() {
 		Once    string
 		handled int64
 	}
-	var _ Crash_changed__run_go_generate = Crash{}
+	var _ Crash_changed__run_go_generate = Crash{} // Crash changed since this file was generated: run go generate
 }
 
 func _() {
@@ -1921,12 +1921,12 @@ func _() {
 		Raw    []byte
 		Ok     bool
 	}
-	var _ Reading_changed__run_go_generate = Reading{}
+	var _ Reading_changed__run_go_generate = Reading{} // Reading changed since this file was generated: run go generate
 }
 
 func _() {
 	type time_Duration_changed__run_go_generate = int64
-	_ = (*time_Duration_changed__run_go_generate)((*time.Duration)(nil))
+	_ = (*time_Duration_changed__run_go_generate)((*time.Duration)(nil)) // time.Duration changed since this file was generated: run go generate
 }
 
 // sgnNoRun has a method Run, which the checks above embed beside an element:

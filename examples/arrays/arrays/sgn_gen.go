@@ -148,14 +148,14 @@ func _() {
 		Print  bool
 		n      int64
 	}
-	var _ Generator_changed__run_go_generate = Generator{}
+	var _ Generator_changed__run_go_generate = Generator{} // Generator changed since this file was generated: run go generate
 }
 
 func _(Generator_has_a_Run_method__run_go_generate struct {
 	*Generator
 	sgnNoRun
 }) {
-	Generator_has_a_Run_method__run_go_generate.Run()
+	Generator_has_a_Run_method__run_go_generate.Run() // Generator has a Run method now: run go generate
 }
 
 func _() {
@@ -165,14 +165,14 @@ func _() {
 		Shared string
 		Print  bool
 	}
-	var _ Squarer_changed__run_go_generate = Squarer{}
+	var _ Squarer_changed__run_go_generate = Squarer{} // Squarer changed since this file was generated: run go generate
 }
 
 func _(Squarer_has_a_Run_method__run_go_generate struct {
 	*Squarer
 	sgnNoRun
 }) {
-	Squarer_has_a_Run_method__run_go_generate.Run()
+	Squarer_has_a_Run_method__run_go_generate.Run() // Squarer has a Run method now: run go generate
 }
 
 func _() {
@@ -182,14 +182,14 @@ func _() {
 		arrays int64
 		total  float64
 	}
-	var _ Summer_changed__run_go_generate = Summer{}
+	var _ Summer_changed__run_go_generate = Summer{} // Summer changed since this file was generated: run go generate
 }
 
 func _(Summer_has_a_Run_method__run_go_generate struct {
 	*Summer
 	sgnNoRun
 }) {
-	Summer_has_a_Run_method__run_go_generate.Run()
+	Summer_has_a_Run_method__run_go_generate.Run() // Summer has a Run method now: run go generate
 }
 
 // sgnNoRun has a method Run, which the checks above embed beside an element:

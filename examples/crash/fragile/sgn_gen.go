@@ -113,14 +113,14 @@ func _() {
 		Count int64
 		n     int64
 	}
-	var _ Numbers_changed__run_go_generate = Numbers{}
+	var _ Numbers_changed__run_go_generate = Numbers{} // Numbers changed since this file was generated: run go generate
 }
 
 func _(Numbers_has_a_Run_method__run_go_generate struct {
 	*Numbers
 	sgnNoRun
 }) {
-	Numbers_has_a_Run_method__run_go_generate.Run()
+	Numbers_has_a_Run_method__run_go_generate.Run() // Numbers has a Run method now: run go generate
 }
 
 func _() {
@@ -130,14 +130,14 @@ func _() {
 		PanicAt int64
 		handled int64
 	}
-	var _ Squarer_changed__run_go_generate = Squarer{}
+	var _ Squarer_changed__run_go_generate = Squarer{} // Squarer changed since this file was generated: run go generate
 }
 
 func _(Squarer_has_a_Run_method__run_go_generate struct {
 	*Squarer
 	sgnNoRun
 }) {
-	Squarer_has_a_Run_method__run_go_generate.Run()
+	Squarer_has_a_Run_method__run_go_generate.Run() // Squarer has a Run method now: run go generate
 }
 
 func _() {
@@ -146,14 +146,14 @@ func _() {
 		frames int64
 		sum    int64
 	}
-	var _ Total_changed__run_go_generate = Total{}
+	var _ Total_changed__run_go_generate = Total{} // Total changed since this file was generated: run go generate
 }
 
 func _(Total_has_a_Run_method__run_go_generate struct {
 	*Total
 	sgnNoRun
 }) {
-	Total_has_a_Run_method__run_go_generate.Run()
+	Total_has_a_Run_method__run_go_generate.Run() // Total has a Run method now: run go generate
 }
 
 // sgnNoRun has a method Run, which the checks above embed beside an element:

@@ -97,28 +97,28 @@ func _() {
 		Limit   int64
 		n       int64
 	}
-	var _ Counter_changed__run_go_generate = Counter{}
+	var _ Counter_changed__run_go_generate = Counter{} // Counter changed since this file was generated: run go generate
 }
 
 func _(Counter_has_a_Run_method__run_go_generate struct {
 	*Counter
 	sgnNoRun
 }) {
-	Counter_has_a_Run_method__run_go_generate.Run()
+	Counter_has_a_Run_method__run_go_generate.Run() // Counter has a Run method now: run go generate
 }
 
 func _() {
 	type Logger_changed__run_go_generate = struct {
 		Result sgn.Sink[int64] `sgn:"result"`
 	}
-	var _ Logger_changed__run_go_generate = Logger{}
+	var _ Logger_changed__run_go_generate = Logger{} // Logger changed since this file was generated: run go generate
 }
 
 func _(Logger_has_a_Run_method__run_go_generate struct {
 	*Logger
 	sgnNoRun
 }) {
-	Logger_has_a_Run_method__run_go_generate.Run()
+	Logger_has_a_Run_method__run_go_generate.Run() // Logger has a Run method now: run go generate
 }
 
 func _() {
@@ -126,14 +126,14 @@ func _() {
 		Input  sgn.Sink[int64]   `sgn:"input"`
 		Output sgn.Source[int64] `sgn:"output"`
 	}
-	var _ Square_changed__run_go_generate = Square{}
+	var _ Square_changed__run_go_generate = Square{} // Square changed since this file was generated: run go generate
 }
 
 func _(Square_has_a_Run_method__run_go_generate struct {
 	*Square
 	sgnNoRun
 }) {
-	Square_has_a_Run_method__run_go_generate.Run()
+	Square_has_a_Run_method__run_go_generate.Run() // Square has a Run method now: run go generate
 }
 
 // sgnNoRun has a method Run, which the checks above embed beside an element:

@@ -97,28 +97,28 @@ func _() {
 		Limit int64
 		n     int64
 	}
-	var _ Count_changed__run_go_generate = Count{}
+	var _ Count_changed__run_go_generate = Count{} // Count changed since this file was generated: run go generate
 }
 
 func _(Count_has_a_Run_method__run_go_generate struct {
 	*Count
 	sgnNoRun
 }) {
-	Count_has_a_Run_method__run_go_generate.Run()
+	Count_has_a_Run_method__run_go_generate.Run() // Count has a Run method now: run go generate
 }
 
 func _() {
 	type Print_changed__run_go_generate = struct {
 		In sgn.Sink[int64] `sgn:"in"`
 	}
-	var _ Print_changed__run_go_generate = Print{}
+	var _ Print_changed__run_go_generate = Print{} // Print changed since this file was generated: run go generate
 }
 
 func _(Print_has_a_Run_method__run_go_generate struct {
 	*Print
 	sgnNoRun
 }) {
-	Print_has_a_Run_method__run_go_generate.Run()
+	Print_has_a_Run_method__run_go_generate.Run() // Print has a Run method now: run go generate
 }
 
 func _() {
@@ -126,14 +126,14 @@ func _() {
 		In  sgn.Sink[int64]   `sgn:"in"`
 		Out sgn.Source[int64] `sgn:"out"`
 	}
-	var _ Square_changed__run_go_generate = Square{}
+	var _ Square_changed__run_go_generate = Square{} // Square changed since this file was generated: run go generate
 }
 
 func _(Square_has_a_Run_method__run_go_generate struct {
 	*Square
 	sgnNoRun
 }) {
-	Square_has_a_Run_method__run_go_generate.Run()
+	Square_has_a_Run_method__run_go_generate.Run() // Square has a Run method now: run go generate
 }
 
 // sgnNoRun has a method Run, which the checks above embed beside an element:

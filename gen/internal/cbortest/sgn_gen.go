@@ -823,14 +823,14 @@ func _() {
 		In  sgn.Sink[Block]   `sgn:"in"`
 		Out sgn.Source[Block] `sgn:"out"`
 	}
-	var _ Blocks_changed__run_go_generate = Blocks{}
+	var _ Blocks_changed__run_go_generate = Blocks{} // Blocks changed since this file was generated: run go generate
 }
 
 func _(Blocks_has_a_Run_method__run_go_generate struct {
 	*Blocks
 	sgnNoRun
 }) {
-	Blocks_has_a_Run_method__run_go_generate.Run()
+	Blocks_has_a_Run_method__run_go_generate.Run() // Blocks has a Run method now: run go generate
 }
 
 func _() {
@@ -849,14 +849,14 @@ func _() {
 		Parent *Point
 		Since  time.Time
 	}
-	var _ Everything_changed__run_go_generate = Everything{}
+	var _ Everything_changed__run_go_generate = Everything{} // Everything changed since this file was generated: run go generate
 }
 
 func _(Everything_has_a_Run_method__run_go_generate struct {
 	*Everything
 	sgnNoRun
 }) {
-	Everything_has_a_Run_method__run_go_generate.Run()
+	Everything_has_a_Run_method__run_go_generate.Run() // Everything has a Run method now: run go generate
 }
 
 func _() {
@@ -924,12 +924,12 @@ func _() {
 		Stamps map[string]time.Time
 		hidden int
 	}
-	var _ All_changed__run_go_generate = All{}
+	var _ All_changed__run_go_generate = All{} // All changed since this file was generated: run go generate
 }
 
 func _() {
 	type Blob_changed__run_go_generate = []byte
-	_ = (*Blob_changed__run_go_generate)((*Blob)(nil))
+	_ = (*Blob_changed__run_go_generate)((*Blob)(nil)) // Blob changed since this file was generated: run go generate
 }
 
 func _() {
@@ -941,12 +941,12 @@ func _() {
 		Valid   bool
 		Samples []float32
 	}
-	var _ Block_changed__run_go_generate = Block{}
+	var _ Block_changed__run_go_generate = Block{} // Block changed since this file was generated: run go generate
 }
 
 func _() {
 	type Celsius_changed__run_go_generate = float64
-	_ = (*Celsius_changed__run_go_generate)((*Celsius)(nil))
+	_ = (*Celsius_changed__run_go_generate)((*Celsius)(nil)) // Celsius changed since this file was generated: run go generate
 }
 
 func _() {
@@ -954,7 +954,7 @@ func _() {
 		_     struct{} `cbor:"-"`
 		count int
 	}
-	var _ Empty_changed__run_go_generate = Empty{}
+	var _ Empty_changed__run_go_generate = Empty{} // Empty changed since this file was generated: run go generate
 }
 
 func _() {
@@ -962,12 +962,12 @@ func _() {
 		Depth  int
 		Points []Point
 	}
-	var _ Inner_changed__run_go_generate = Inner{}
+	var _ Inner_changed__run_go_generate = Inner{} // Inner changed since this file was generated: run go generate
 }
 
 func _() {
 	type Level_changed__run_go_generate = string
-	_ = (*Level_changed__run_go_generate)((*Level)(nil))
+	_ = (*Level_changed__run_go_generate)((*Level)(nil)) // Level changed since this file was generated: run go generate
 }
 
 func _() {
@@ -976,17 +976,17 @@ func _() {
 		Y     float64
 		Label string `json:"label"`
 	}
-	var _ Point_changed__run_go_generate = Point{}
+	var _ Point_changed__run_go_generate = Point{} // Point changed since this file was generated: run go generate
 }
 
 func _() {
 	type Samples_changed__run_go_generate = []int32
-	_ = (*Samples_changed__run_go_generate)((*Samples)(nil))
+	_ = (*Samples_changed__run_go_generate)((*Samples)(nil)) // Samples changed since this file was generated: run go generate
 }
 
 func _() {
 	type time_Duration_changed__run_go_generate = int64
-	_ = (*time_Duration_changed__run_go_generate)((*time.Duration)(nil))
+	_ = (*time_Duration_changed__run_go_generate)((*time.Duration)(nil)) // time.Duration changed since this file was generated: run go generate
 }
 
 // sgnNoRun has a method Run, which the checks above embed beside an element:

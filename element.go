@@ -44,12 +44,19 @@ type Spec struct {
 	// them from it. Both are nil for an element without configuration.
 	EncodeConfig func(w *wire.Encoder)
 	DecodeConfig func(d *wire.Decoder)
+
+	// Schema is a fingerprint of what a worker and its pipeline must agree
+	// on: the element's type, the method that runs it, its pads and their
+	// frame types, its configuration fields, down to every field of every
+	// struct, its name, key and type. A worker refuses a pipeline whose
+	// element has another.
+	Schema string
 }
 
-// GeneratedV1 is referenced by generated code: a generated file from an
+// GeneratedV2 is referenced by generated code: a generated file from an
 // incompatible version of sgngen fails to compile on it. Regenerate with
 // go generate.
-const GeneratedV1 = true
+const GeneratedV2 = true
 
 // A Context is what an element's methods receive: a context.Context that is
 // cancelled when the pipeline stops, plus facts about where the element

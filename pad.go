@@ -78,6 +78,9 @@ type Sink[T any] struct {
 	from  *Source[T]
 	extra []*Source[T] // further upstreams linked by mistake, reported by Check
 
+	fromAt  string   // where Link linked from, file:line
+	extraAt []string // where Link linked each of extra
+
 	q       *queue[T]     // frames from upstream
 	done    chan struct{} // closed when the owning element has finished
 	_       cacheLine     // the fields below are the consumer's, written for every frame
@@ -109,14 +112,16 @@ type item[T any] struct {
 // Pads of different frame types do not link: that is a compile error.
 //
 // Mistakes that only show when the whole pipeline is known, such as linking
-// a sink pad twice, are reported by Pipeline.Check and Pipeline.Run.
+// a sink pad twice, are reported by Pipeline.Check and Pipeline.Run, at the
+// line of the Link.
 func Link[T any](from *Source[T], to *Sink[T]) {
 	switch {
 	case to.from == nil:
-		to.from = from
+		to.from, to.fromAt = from, callerAt(0)
 		from.to = append(from.to, to)
 	case to.from != from:
 		to.extra = append(to.extra, from)
+		to.extraAt = append(to.extraAt, callerAt(0))
 	}
 }
 

@@ -55,6 +55,8 @@ type Hello struct {
 	Version int      `cbor:"version"`
 	Element string   `cbor:"element"` // the element's name in the pipeline
 	Type    string   `cbor:"type"`    // the element's Go type, package-qualified
+	Schema  string   `cbor:"schema"`  // the fingerprint of the element's pads, frame types and configuration (sgn.Spec.Schema)
+	Origin  string   `cbor:"origin"`  // the source the element's package was built from, if the build info says for sure; see package sgn
 	Config  []byte   `cbor:"config"`  // the element's configuration, as its generated codec encodes it
 	Sinks   []string `cbor:"sinks"`   // sink pad names, in wire order
 	Sources []string `cbor:"sources"` // source pad names, in wire order

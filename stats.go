@@ -38,7 +38,7 @@ type PadStats struct {
 	Pad    string  // its full name: element:snk:pad, element:src:pad
 	Frames int64   // frames that went through it
 	Bytes  int64   // their encoded bytes, for frames that crossed a process boundary
-	Rate   float64 // frames per second over the last second
+	Rate   float64 // frames per second over the last second; 0 once Run has returned
 
 	// A sink pad's queue: the frames waiting for the element and the one
 	// it works on, against the most the link may hold.
@@ -200,7 +200,18 @@ func (p *Pipeline) watch(done <-chan struct{}) (wait func()) {
 			}
 		})
 	}
-	return wg.Wait
+	return func() {
+		wg.Wait()
+		p.rates.reset() // nothing flows once Run has returned
+	}
+}
+
+// reset forgets the counts and rates: every rate is 0 until the next
+// samples.
+func (r *rates) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.last, r.per, r.lastAt = nil, nil, time.Time{}
 }
 
 // procUsage returns the CPU time and resident memory of process pid, as

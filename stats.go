@@ -3,6 +3,7 @@ package sgn
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -26,6 +27,9 @@ type ElementStats struct {
 	// Consume method (not measured for an element with Run), when the
 	// pipeline measures it: with OnStats, Progress or MeasureBusy.
 	Busy time.Duration
+	// BusyMeasured says whether Busy is measured: the pipeline measures
+	// it, and the element has a New, Process or Consume method.
+	BusyMeasured bool
 
 	// For an element in a worker, the worker process's CPU time (user and
 	// system) and resident memory, as /proc says while it runs.
@@ -90,6 +94,7 @@ func (p *Pipeline) Stats() Stats {
 	defer p.rates.mu.Unlock()
 	for _, n := range p.nodes {
 		es := ElementStats{ElementStatus: n.statusOf(), Busy: time.Duration(n.busy.Load() + n.busyBase.Load())}
+		es.BusyMeasured = p.busy && slices.Contains([]string{"New", "Process", "Consume"}, n.spec.Method)
 		for i, pad := range n.spec.Sinks {
 			ps := PadStats{Pad: pad.FullName()}
 			switch {

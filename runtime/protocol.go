@@ -210,8 +210,7 @@ func newWriter(w io.Writer) *writer {
 }
 
 // begin locks the writer and returns the buffer with a message header for
-// typ appended; the caller appends the body, may start further messages
-// with next, and hands the buffer to end. Between begin and end the writer
+// typ appended; the caller appends the body and hands the buffer to end. Between begin and end the writer
 // is locked: append only, never block.
 //
 // If wait is set, begin waits while the buffer holds highWater bytes or
@@ -236,19 +235,6 @@ func (w *writer) begin(typ byte, wait bool) ([]byte, error) {
 	w.first = len(w.buf)
 	w.start = len(w.buf)
 	return append(w.buf, 0, 0, 0, 0, typ), nil
-}
-
-// next finishes the open message and starts another, under the same lock.
-// If the finished message was too large, it is dropped, no message is open,
-// and the error says so; the caller still calls end.
-func (w *writer) next(b []byte, typ byte) ([]byte, error) {
-	b, err := w.seal(b)
-	if err != nil {
-		w.start = -1
-		return b, err
-	}
-	w.start = len(b)
-	return append(b, 0, 0, 0, 0, typ), nil
 }
 
 // end finishes the open message, if any, and unlocks the writer.

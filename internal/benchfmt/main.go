@@ -3,13 +3,19 @@
 // figures the project is judged by have the names of the table below;
 // any other is named after its benchmark, without the "Benchmark" prefix
 // and the GOMAXPROCS suffix, one line per metric. Other lines are dropped.
+//
+// With -table FILE, it also writes the named figures as the README's
+// results tables: each figure next to what it is judged against in the
+// same run, the ratio, the target, and Python SGN's figure.
 package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -55,6 +61,9 @@ var procs = regexp.MustCompile(`-\d+$`)
 var quantile = regexp.MustCompile(`-p\d+$`)
 
 func main() {
+	table := flag.String("table", "", "also write the results as Markdown tables to this `file`")
+	flag.Parse()
+	figs := map[string]figure{}
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -65,7 +74,11 @@ func main() {
 		named := false
 		for i := 2; i+1 < len(f); i += 2 {
 			if name, ok := figures[[2]string{bench, f[i+1]}]; ok {
-				fmt.Printf("BENCH %s %s %s\n", name, f[i], quantile.ReplaceAllString(f[i+1], ""))
+				unit := quantile.ReplaceAllString(f[i+1], "")
+				fmt.Printf("BENCH %s %s %s\n", name, f[i], unit)
+				if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+					figs[name] = figure{v, unit}
+				}
 				named = true
 			}
 		}
@@ -81,5 +94,13 @@ func main() {
 	if err := sc.Err(); err != nil {
 		fmt.Fprintln(os.Stderr, "benchfmt:", err)
 		os.Exit(1)
+	}
+	if *table != "" {
+		var b strings.Builder
+		writeTable(&b, figs)
+		if err := os.WriteFile(*table, []byte(b.String()), 0o666); err != nil {
+			fmt.Fprintln(os.Stderr, "benchfmt:", err)
+			os.Exit(1)
+		}
 	}
 }

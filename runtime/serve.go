@@ -59,11 +59,17 @@ const (
 // mains call it through sgn.ServeWorker.
 func Serve(setup func(*Job) (*Binding, error)) int {
 	signal.Ignore(os.Interrupt) // Ctrl+C is the main process's to handle
-	in, out := os.NewFile(3, "sgn-in"), os.NewFile(4, "sgn-out")
-	if in == nil || out == nil || !isPipe(in) || !isPipe(out) {
+	if !isPipe(3) || !isPipe(4) {
 		fmt.Fprintf(os.Stderr, "%s is an sgn worker: a pipeline starts it, with its pipes on fd 3 and 4; it is not run by hand\n", os.Args[0])
 		return ExitUsage
 	}
+	// Wait for the pipes in the runtime's poller rather than in a blocked
+	// read: a goroutine woken by the poller runs at once, where a thread
+	// back from a long read has to get a processor again first. It halves
+	// a frame's round trip.
+	syscall.SetNonblock(3, true)
+	syscall.SetNonblock(4, true)
+	in, out := os.NewFile(3, "sgn-in"), os.NewFile(4, "sgn-out")
 	// Keep the pipes from leaking into processes the element starts.
 	syscall.CloseOnExec(3)
 	syscall.CloseOnExec(4)
@@ -252,7 +258,8 @@ const orphanGrace = 2 * time.Second
 // main process asks the worker to stop.
 var errStopped = errors.New("stopped by the pipeline")
 
-func isPipe(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeNamedPipe != 0
+// isPipe reports whether descriptor fd is open on a pipe.
+func isPipe(fd int) bool {
+	var st syscall.Stat_t
+	return syscall.Fstat(fd, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFIFO
 }

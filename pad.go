@@ -266,14 +266,16 @@ func (p *Sink[T]) publish() {
 	atomic.StoreInt64(&p.seen, seen)
 }
 
-// doneWith releases the frame the consumer was working on, if any, and
-// shows it if publish (Recv shows it with the next frame).
+// doneWith releases the frame the consumer was working on, if any. It
+// shows that at once if publish, or if the frame's credit goes back now
+// (the sender may then fill the queue); otherwise Recv shows it with the
+// next frame.
 func (p *Sink[T]) doneWith(publish bool) {
 	if !p.holding {
 		return
 	}
 	p.holding = false
-	if publish {
+	if publish || p.consumed != nil {
 		p.publish()
 	}
 	p.pool.Release(p.cur)

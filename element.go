@@ -72,6 +72,8 @@ type Context struct {
 	budget   *runtime.Budget // the element's slots; nil if its frames stay in this process
 	allocs   []alloc         // slots Alloc handed out, still the element's
 	busy     *atomic.Int64   // nanoseconds inside New, Process or Consume; nil: not measured
+	busyNs   int64           // the same, not yet all in busy
+	calls    uint32          // calls measured
 }
 
 // clock returns the monotonic time now, as nanoseconds since the process
@@ -86,8 +88,24 @@ func (c *Context) clock() time.Duration {
 }
 
 func (c *Context) busySince(start time.Duration) {
+	if c.busy == nil {
+		return
+	}
+	c.busyNs += int64(time.Since(epoch) - start)
+	if c.calls++; c.calls%busyBatch == 0 {
+		c.busy.Store(c.busyNs)
+	}
+}
+
+// busyBatch is how many calls' busy time an element sums before it shows
+// the total to other goroutines: an atomic operation per call would cost
+// more than the clock.
+const busyBatch = 64
+
+// showBusy shows the busy time of every call so far.
+func (c *Context) showBusy() {
 	if c.busy != nil {
-		c.busy.Add(int64(time.Since(epoch) - start))
+		c.busy.Store(c.busyNs)
 	}
 }
 
@@ -233,6 +251,7 @@ func runElement(ctx *Context, e Element, spec *Spec, running func()) (err error)
 		running()
 	}
 	defer ctx.freeAllocs()
+	defer ctx.showBusy()
 	if err := spec.Run(ctx); err != nil {
 		return err
 	}

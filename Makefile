@@ -21,10 +21,10 @@ demo:
 	bin/numbers
 	bin/arrays
 
-## bench: run the benchmarks; prints one "BENCH <name> <value> <unit>" line per figure
+## bench: run the benchmarks; prints one "BENCH <name> <value> <unit>" line per figure, and writes the README's results tables to bin/bench.md
 bench:
 	@mkdir -p bin
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./... | tee bin/bench.txt | $(GO) run ./internal/benchfmt
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./... | tee bin/bench.txt | $(GO) run ./internal/benchfmt -table bin/bench.md
 
 ## generate: regenerate every generated file
 generate:

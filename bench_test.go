@@ -19,11 +19,11 @@ import (
 
 // benchSmall runs b.N int64 frames through count → scale → tally, with the
 // scale and the tally where asked, and reports frames per second.
-func benchSmall(b *testing.B, scaleInWorker, sinkInWorker bool) {
+func benchSmall(b *testing.B, scaleInWorker, sinkInWorker bool, opts ...sgn.PipelineOption) {
 	src := &testelems.Count{From: 1, To: int64(b.N)}
 	x := &testelems.Scale{Factor: 2}
 	snk := &testelems.Tally{First: 2, Step: 2}
-	p := sgn.NewPipeline(sgn.WorkerDir(workerDir))
+	p := sgn.NewPipeline(append([]sgn.PipelineOption{sgn.WorkerDir(workerDir)}, opts...)...)
 	p.Insert("src", src)
 	p.Insert("scale", x, where(scaleInWorker)...)
 	p.Insert("snk", snk, where(sinkInWorker)...)
@@ -51,6 +51,19 @@ func BenchmarkWorkerInt64(b *testing.B) { benchSmall(b, true, false) }
 
 // BenchmarkWorker2Int64 is small_worker2_fps: transform and sink in workers.
 func BenchmarkWorker2Int64(b *testing.B) { benchSmall(b, true, true) }
+
+// observed asks for everything a user can watch a pipeline with: stats ten
+// times a second, which measure the time inside each element's method. Next to the
+// benchmarks above, which ask for nothing, it shows what watching costs.
+func observed() []sgn.PipelineOption {
+	return []sgn.PipelineOption{sgn.OnStats(100*time.Millisecond, func(sgn.Stats) {})}
+}
+
+// BenchmarkInProcessInt64Observed is small_inproc_observed_fps.
+func BenchmarkInProcessInt64Observed(b *testing.B) { benchSmall(b, false, false, observed()...) }
+
+// BenchmarkWorkerInt64Observed is small_worker_observed_fps.
+func BenchmarkWorkerInt64Observed(b *testing.B) { benchSmall(b, true, false, observed()...) }
 
 // pinger sends a frame, and the next only once the previous has come back
 // (its pong says so): the round trip of one frame at a time.

@@ -64,7 +64,12 @@
 //
 // An element inserted with InWorker runs in its worker binary, found next to
 // the running executable (go build -o bin/ ./... puts them there), in
-// $SGN_WORKER_DIR, or in the directory given by [WorkerDir]. Frames travel
+// $SGN_WORKER_DIR, or in the directory given by [WorkerDir]. A program
+// started with go run is built in a directory of the go command's, where
+// there are none: build the workers into a directory once, and run
+// SGN_WORKER_DIR=bin go run . (the error says so). A worker binary built
+// from another version of its element is refused before the first frame;
+// see package gen for what is and is not detected. Frames travel
 // over pipes as CBOR; see package runtime for the protocol and the
 // supervision rules. An error or panic in a worker fails the run with an
 // [ElementError] that names the element. A worker never outlives the

@@ -44,12 +44,19 @@ type Spec struct {
 	// them from it. Both are nil for an element without configuration.
 	EncodeConfig func(w *wire.Encoder)
 	DecodeConfig func(d *wire.Decoder)
+
+	// Schema is a fingerprint of what a worker and its pipeline must agree
+	// on: the element's type, the method that runs it, its pads and their
+	// frame types, its configuration fields, down to every field of every
+	// struct, its name, key and type. A worker refuses a pipeline whose
+	// element has another.
+	Schema string
 }
 
-// GeneratedV1 is referenced by generated code: a generated file from an
+// GeneratedV2 is referenced by generated code: a generated file from an
 // incompatible version of sgngen fails to compile on it. Regenerate with
 // go generate.
-const GeneratedV1 = true
+const GeneratedV2 = true
 
 // A Context is what an element's methods receive: a context.Context that is
 // cancelled when the pipeline stops, plus facts about where the element
@@ -65,22 +72,45 @@ type Context struct {
 	budget   *runtime.Budget // the element's slots; nil if its frames stay in this process
 	allocs   []alloc         // slots Alloc handed out, still the element's
 	busy     *atomic.Int64   // nanoseconds inside New, Process or Consume; nil: not measured
+	busyNs   int64           // the same, not yet all in busy
+	calls    uint32          // calls measured
 }
 
-// clock returns the time now if the element's busy time is measured;
-// busySince adds the time since then to it.
-func (c *Context) clock() time.Time {
+// clock returns the monotonic time now, as nanoseconds since the process
+// started, if the element's busy time is measured; busySince adds the time
+// since then to it. A reading of the monotonic clock alone costs half of
+// time.Now, which reads the wall clock too.
+func (c *Context) clock() time.Duration {
 	if c.busy == nil {
-		return time.Time{}
+		return 0
 	}
-	return time.Now()
+	return time.Since(epoch)
 }
 
-func (c *Context) busySince(start time.Time) {
-	if c.busy != nil {
-		c.busy.Add(int64(time.Since(start)))
+func (c *Context) busySince(start time.Duration) {
+	if c.busy == nil {
+		return
+	}
+	c.busyNs += int64(time.Since(epoch) - start)
+	if c.calls++; c.calls%busyBatch == 0 {
+		c.busy.Store(c.busyNs)
 	}
 }
+
+// busyBatch is how many calls' busy time an element sums before it shows
+// the total to other goroutines: an atomic operation per call would cost
+// more than the clock.
+const busyBatch = 64
+
+// showBusy shows the busy time of every call so far.
+func (c *Context) showBusy() {
+	if c.busy != nil {
+		c.busy.Store(c.busyNs)
+	}
+}
+
+// epoch is the origin of clock's readings.
+var epoch = time.Now()
 
 // EOSRequested returns a channel that is closed when the pipeline asks its
 // sources to end their streams: on Ctrl+C (see HandleSignals) or
@@ -221,6 +251,7 @@ func runElement(ctx *Context, e Element, spec *Spec, running func()) (err error)
 		running()
 	}
 	defer ctx.freeAllocs()
+	defer ctx.showBusy()
 	if err := spec.Run(ctx); err != nil {
 		return err
 	}

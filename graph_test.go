@@ -16,6 +16,7 @@ import (
 
 	"github.com/sgn-go/sgn"
 	"github.com/sgn-go/sgn/examples/numbers/numbers"
+	"github.com/sgn-go/sgn/examples/squares/stages"
 	"github.com/sgn-go/sgn/internal/testelems"
 )
 
@@ -341,24 +342,24 @@ func TestGraphRenders(t *testing.T) {
 // Mermaid draws the pipeline for Markdown; elements in workers are
 // double-sided boxes.
 func ExamplePipeline_Mermaid() {
-	count := &testelems.Count{From: 1, To: 5}
-	times10 := &testelems.Scale{Factor: 10}
-	collect := &testelems.Collect{}
+	count := &stages.Count{Limit: 5}
+	square := &stages.Square{}
+	print := &stages.Print{}
 
 	p := sgn.NewPipeline()
 	p.Insert("count", count)
-	p.Insert("times10", times10, sgn.InWorker())
-	p.Insert("collect", collect)
-	sgn.Link(&count.Out, &times10.In)
-	sgn.Link(&times10.Out, &collect.In)
+	p.Insert("square", square, sgn.InWorker())
+	p.Insert("print", print)
+	sgn.Link(&count.Out, &square.In)
+	sgn.Link(&square.Out, &print.In)
 
 	fmt.Print(p.Mermaid())
 	// Output:
 	// flowchart LR
-	//     e0_count["count<br/>testelems.Count"]
-	//     e1_times10[["times10<br/>testelems.Scale<br/>worker"]]:::worker
-	//     e2_collect["collect<br/>testelems.Collect"]
-	//     e0_count -->|"out → in"| e1_times10
-	//     e1_times10 -->|"out → in"| e2_collect
+	//     e0_count["count<br/>stages.Count"]
+	//     e1_square[["square<br/>stages.Square<br/>worker"]]:::worker
+	//     e2_print["print<br/>stages.Print"]
+	//     e0_count -->|"out → in"| e1_square
+	//     e1_square -->|"out → in"| e2_print
 	//     classDef worker fill:#ffd8a8,stroke:#e8590c,stroke-width:2px
 }

@@ -78,14 +78,17 @@ type Sink[T any] struct {
 	from  *Source[T]
 	extra []*Source[T] // further upstreams linked by mistake, reported by Check
 
+	fromAt  string   // where Link linked from, file:line
+	extraAt []string // where Link linked each of extra
+
 	q       *queue[T]     // frames from upstream
 	done    chan struct{} // closed when the owning element has finished
 	_       cacheLine     // the fields below are the consumer's, written for every frame
 	eos     bool          // the EOS frame was received
 	cur     []uint32      // the slots of the frame the consumer is working on
 	holding bool          // the consumer is working on a frame (from its last Recv)
-	inHand  int32         // holding, for other goroutines (see held); atomic, not atomic.Bool, as elements may be copied before they run
-	frames  int64         // frames received, for Pipeline.Stats; atomic
+	frames  int64         // frames received
+	seen    int64         // for other goroutines (Pipeline.Stats): frames<<1, | 1 while holding; atomic, as elements may be copied before they run
 
 	// Set when frames arrive from another process: pool releases the
 	// slots of a frame the consumer is done with, and consumed gives its
@@ -109,14 +112,16 @@ type item[T any] struct {
 // Pads of different frame types do not link: that is a compile error.
 //
 // Mistakes that only show when the whole pipeline is known, such as linking
-// a sink pad twice, are reported by Pipeline.Check and Pipeline.Run.
+// a sink pad twice, are reported by Pipeline.Check and Pipeline.Run, at the
+// line of the Link.
 func Link[T any](from *Source[T], to *Sink[T]) {
 	switch {
 	case to.from == nil:
-		to.from = from
+		to.from, to.fromAt = from, callerAt(0)
 		from.to = append(from.to, to)
 	case to.from != from:
 		to.extra = append(to.extra, from)
+		to.extraAt = append(to.extraAt, callerAt(0))
 	}
 }
 
@@ -225,36 +230,54 @@ func (p *Sink[T]) put(ctx *Context, it item[T]) error {
 // shared with another process, which is reused once the element is done
 // with the frame. To keep data longer, copy it (slices.Clone).
 func (p *Sink[T]) Recv(ctx *Context) (Frame[T], error) {
-	p.doneWith()
+	p.doneWith(false)
 	if p.eos {
+		p.publish()
 		return Frame[T]{}, fmt.Errorf("%s: %w", p.FullName(), ErrEOS)
 	}
 	select {
 	case <-ctx.Done(): // a stopping pipeline does not drain
+		p.publish()
 		return Frame[T]{}, context.Cause(ctx)
 	default:
 	}
 	it, ok := p.q.tryTake()
 	if !ok {
+		p.publish() // not holding while it waits
 		var err error
 		if it, err = p.q.takeWait(ctx); err != nil {
 			return Frame[T]{}, err
 		}
 	}
 	p.cur, p.holding = it.slots, true
-	atomic.StoreInt32(&p.inHand, 1)
-	atomic.AddInt64(&p.frames, 1)
+	p.frames++
+	p.publish()
 	p.eos = it.f.EOS
 	return it.f, nil
 }
 
-// doneWith releases the frame the consumer was working on, if any.
-func (p *Sink[T]) doneWith() {
+// publish shows other goroutines the frames received and whether the
+// consumer holds one: one atomic store per frame for both.
+func (p *Sink[T]) publish() {
+	seen := p.frames << 1
+	if p.holding {
+		seen |= 1
+	}
+	atomic.StoreInt64(&p.seen, seen)
+}
+
+// doneWith releases the frame the consumer was working on, if any. It
+// shows that at once if publish, or if the frame's credit goes back now
+// (the sender may then fill the queue); otherwise Recv shows it with the
+// next frame.
+func (p *Sink[T]) doneWith(publish bool) {
 	if !p.holding {
 		return
 	}
 	p.holding = false
-	atomic.StoreInt32(&p.inHand, 0)
+	if publish || p.consumed != nil {
+		p.publish()
+	}
 	p.pool.Release(p.cur)
 	if p.consumed != nil {
 		p.consumed(len(p.cur) > 0)
@@ -267,7 +290,7 @@ func (p *Sink[T]) held() int {
 		return 0
 	}
 	n := p.q.len()
-	if atomic.LoadInt32(&p.inHand) != 0 {
+	if atomic.LoadInt64(&p.seen)&1 != 0 {
 		n++
 	}
 	return n
@@ -325,8 +348,8 @@ func (p *Sink[T]) upstream() (Pad, []Pad) {
 func (p *Sink[T]) open(capacity int) {
 	p.q = newQueue[T](capacity)
 	p.done = make(chan struct{})
-	p.eos, p.cur, p.holding = false, nil, false
-	atomic.StoreInt32(&p.inHand, 0)
+	p.eos, p.cur, p.holding, p.frames = false, nil, false, 0
+	atomic.StoreInt64(&p.seen, 0)
 	p.pool, p.consumed, p.finished = nil, nil, nil
 }
 
@@ -334,7 +357,7 @@ func (p *Sink[T]) open(capacity int) {
 // frame it was working on and the frames still queued.
 func (p *Sink[T]) close() {
 	close(p.done)
-	p.doneWith()
+	p.doneWith(true)
 	p.drain()
 	if p.finished != nil {
 		p.finished()
@@ -400,7 +423,7 @@ func containsSlot(s []uint32, i uint32) bool {
 
 func (p *Source[T]) hasSlices() bool { return hasSlices[T]() }
 
-func (p *Sink[T]) count() int64 { return atomic.LoadInt64(&p.frames) }
+func (p *Sink[T]) count() int64 { return atomic.LoadInt64(&p.seen) >> 1 }
 
 func (p *Source[T]) count() (int64, int64) {
 	return atomic.LoadInt64(&p.frames), atomic.LoadInt64(&p.bytes)

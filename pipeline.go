@@ -58,6 +58,7 @@ type Pipeline struct {
 // node is an inserted element.
 type node struct {
 	name     string
+	at       string // where it was inserted, file:line
 	elem     Element
 	spec     Spec
 	inWorker bool
@@ -195,27 +196,34 @@ func Remote(l *remote.Launcher) ElementOption {
 // SGN's queue_maxsize, which is per element.
 func Queue(n int) ElementOption { return func(nd *node) { nd.queue = max(1, n) } }
 
-// Insert adds an element under a name that is unique in the pipeline. By
-// default the element runs in this process; InWorker moves it to a worker
-// process. Mistakes (a duplicate name, an element inserted twice) are
-// reported by Check and Run.
+// Insert adds an element under a name that is unique in the pipeline and
+// has no ':' (which separates the parts of a pad's full name). By default
+// the element runs in this process; InWorker moves it to a worker process.
+// Mistakes (a duplicate name, an element inserted twice) are reported by
+// Check and Run, at the line of the Insert.
 func (p *Pipeline) Insert(name string, e Element, opts ...ElementOption) {
 	spec := e.SGNElement()
-	n := &node{name: name, elem: e, spec: spec, queue: p.queueSize}
+	n := &node{name: name, at: callerAt(0), elem: e, spec: spec, queue: p.queueSize}
 	for _, o := range opts {
 		o(n)
 	}
+	fail := func(format string, args ...any) {
+		p.errs = append(p.errs, errors.New(at(n.at, fmt.Sprintf(format, args...))))
+	}
 	switch {
 	case name == "":
-		p.errs = append(p.errs, fmt.Errorf("insert %s: the element name is empty", spec.Type))
+		fail("insert %s: the element name is empty", spec.Type)
+		return
+	case strings.Contains(name, ":"):
+		fail("insert %s: the element name %q has a ':', which separates the parts of a pad's full name (element:src:pad); choose a name without one", spec.Type, name)
 		return
 	case p.byName[name] != nil:
-		p.errs = append(p.errs, fmt.Errorf("insert %s: an element named %q is already in the pipeline", spec.Type, name))
+		fail("insert %s: an element named %q is already in the pipeline, inserted at %s; choose another name", spec.Type, name, p.byName[name].at)
 		return
 	}
 	for _, pad := range append(spec.Sinks[:len(spec.Sinks):len(spec.Sinks)], spec.Sources...) {
 		if other := pad.base().node; other != nil {
-			p.errs = append(p.errs, fmt.Errorf("insert %s: this %s value is already inserted as %q", name, spec.Type, other.name))
+			fail("insert %s: this %s value is already inserted as %q, at %s; insert a new value (&T{...}) for each element", name, spec.Type, other.name, other.at)
 			return
 		}
 	}
@@ -230,55 +238,63 @@ func (p *Pipeline) Insert(name string, e Element, opts ...ElementOption) {
 }
 
 // Check reports every mistake in the pipeline's construction: duplicate
-// names, unlinked pads, a sink pad linked twice, a link to an element that is
-// not in this pipeline, a pipeline without elements. It is called by Run.
+// names, a name with ':', an element inserted twice, unlinked pads, a sink
+// pad linked twice, a link to an element that is not in this pipeline, a
+// pipeline without elements. Each error starts with the position, file:line,
+// of the call that made the mistake: the Insert of the element (an unlinked
+// pad's too), or the Link. It is called by Run.
 func (p *Pipeline) Check() error {
 	errs := append([]error(nil), p.errs...)
 	if len(p.nodes) == 0 {
 		errs = append(errs, errors.New("the pipeline has no elements"))
 	}
 	for _, n := range p.nodes {
+		// Mistakes of an element are reported where it was inserted;
+		// those of a link, where it was linked.
+		fail := func(pos, format string, args ...any) {
+			errs = append(errs, errors.New(at(pos, fmt.Sprintf(format, args...))))
+		}
 		if n.remote != nil && len(p.segments) > 0 {
-			errs = append(errs, fmt.Errorf("%s: runs on another host (Remote), where the pipeline's shared segments (%s) cannot reach: shared memory does not cross hosts; run it with InWorker, or share no segments",
-				n.name, strings.Join(slices.Sorted(maps.Keys(p.segments)), ", ")))
+			fail(n.at, "%s: runs on another host (Remote), where the pipeline's shared segments (%s) cannot reach: shared memory does not cross hosts; run it with InWorker, or share no segments",
+				n.name, strings.Join(slices.Sorted(maps.Keys(p.segments)), ", "))
 		}
 		if n.restart != nil {
 			switch {
 			case !n.inWorker:
-				errs = append(errs, fmt.Errorf("%s: Restart is for elements in workers; add InWorker, or drop Restart", n.name))
+				fail(n.at, "%s: Restart is for elements in workers; add InWorker, or drop Restart", n.name)
 			case n.runtimePolicy() == nil:
-				errs = append(errs, fmt.Errorf("%s: Restart needs an element whose work is per frame (New, Process or Consume); %s has %s, and keeps its state its own way", n.name, n.spec.Type, n.spec.Method))
+				fail(n.at, "%s: Restart needs an element whose work is per frame (New, Process or Consume); %s has %s, and keeps its state its own way", n.name, n.spec.Type, n.spec.Method)
 			case n.restart.max < 1 || n.restart.within <= 0:
-				errs = append(errs, fmt.Errorf("%s: Restart(%d, %v): allow at least one restart within a positive span", n.name, n.restart.max, n.restart.within))
+				fail(n.at, "%s: Restart(%d, %v): allow at least one restart within a positive span", n.name, n.restart.max, n.restart.within)
 			}
 		}
 		for _, pad := range n.spec.Sinks {
 			from, extra := pad.(sinkPad).upstream()
 			switch {
 			case from == nil:
-				errs = append(errs, fmt.Errorf("%s: sink pad is not linked", pad.FullName()))
+				fail(n.at, "%s: sink pad is not linked", pad.FullName())
 			case from.base().node == nil:
-				errs = append(errs, fmt.Errorf("%s: linked from a source pad of an element that is not in the pipeline; insert that element too", pad.FullName()))
+				fail(linkPosition(pad, from), "%s: linked from a source pad of an element that is not in the pipeline; insert that element too", pad.FullName())
 			case p.byName[from.base().node.name] != from.base().node:
-				errs = append(errs, fmt.Errorf("%s: linked from %s, which belongs to another pipeline", pad.FullName(), from.FullName()))
+				fail(linkPosition(pad, from), "%s: linked from %s, which belongs to another pipeline", pad.FullName(), from.FullName())
 			}
 			for _, x := range extra {
-				errs = append(errs, fmt.Errorf("%s: linked from %s and again from %s; a sink pad has one upstream", pad.FullName(), from.FullName(), x.FullName()))
+				fail(linkPosition(pad, x), "%s: linked from %s and again from %s; a sink pad has one upstream", pad.FullName(), from.FullName(), x.FullName())
 			}
 		}
 		for _, pad := range n.spec.Sources {
 			to := pad.(sourcePad).downstream()
 			if len(to) == 0 {
-				errs = append(errs, fmt.Errorf("%s: source pad is not linked", pad.FullName()))
+				fail(n.at, "%s: source pad is not linked", pad.FullName())
 			}
 			for _, s := range to {
 				switch {
 				case s.base().node == nil && s.Name() == "":
-					errs = append(errs, fmt.Errorf("%s: linked to a sink pad of an element that is not in the pipeline; insert that element too", pad.FullName()))
+					fail(linkPosition(s, pad), "%s: linked to a sink pad of an element that is not in the pipeline; insert that element too", pad.FullName())
 				case s.base().node == nil:
-					errs = append(errs, fmt.Errorf("%s: linked to sink pad %q of an element that is not in the pipeline; insert that element too", pad.FullName(), s.Name()))
+					fail(linkPosition(s, pad), "%s: linked to sink pad %q of an element that is not in the pipeline; insert that element too", pad.FullName(), s.Name())
 				case p.byName[s.base().node.name] != s.base().node:
-					errs = append(errs, fmt.Errorf("%s: linked to %s, which belongs to another pipeline", pad.FullName(), s.FullName()))
+					fail(linkPosition(s, pad), "%s: linked to %s, which belongs to another pipeline", pad.FullName(), s.FullName())
 				}
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"testing"
 	"time"
@@ -162,12 +164,63 @@ func TestLinkToAnElementOutsideThePipelineIsAnError(t *testing.T) {
 			p.Insert("snk", snk)
 			sgn.Link(&src.Out, &snk.In)
 			sgn.Link(&src.Out, &forgotten.In)
+			linked := here(-1)
 			err := runWithin(t, p, context.Background(), 10*time.Second)
-			want := `src:src:out: linked to a sink pad of an element that is not in the pipeline; insert that element too`
+			want := linked + `: src:src:out: linked to a sink pad of an element that is not in the pipeline; insert that element too`
 			if err == nil || err.Error() != want {
 				t.Fatalf("Run() = %v, want %q", err, want)
 			}
 		})
+	}
+}
+
+// here returns the position of the line of its caller, offset by delta
+// lines, as Check reports positions in this package's tests.
+func here(delta int) string {
+	_, file, line, _ := goruntime.Caller(1)
+	return fmt.Sprintf("%s:%d", filepath.Base(file), line+delta)
+}
+
+// Check reports each mistake at the line that made it: an element's at
+// its Insert, a link's at its Link.
+func TestCheckSaysWhereEachMistakeWasMade(t *testing.T) {
+	src := &testelems.Count{To: 1}
+	x := &testelems.Scale{}
+	snk := &testelems.Collect{}
+	stray := &testelems.Count{To: 1}
+	p := sgn.NewPipeline()
+	p.Insert("src", src)
+	srcAt := here(-1)
+	p.Insert("x", x)
+	xAt := here(-1)
+	p.Insert("snk", snk)
+	snkAt := here(-1)
+	p.Insert("snk", &testelems.Collect{})
+	dupAt := here(-1)
+	p.Insert("again", src)
+	againAt := here(-1)
+	p.Insert("a:b", &testelems.Collect{})
+	colonAt := here(-1)
+	sgn.Link(&src.Out, &snk.In)
+	sgn.Link(&stray.Out, &snk.In)
+	strayAt := here(-1)
+	sgn.Link(&stray.Out, &x.In) // x's only upstream, from outside the pipeline
+	outsideAt := here(-1)
+
+	err := p.Check()
+	if err == nil {
+		t.Fatal("Check passed a broken pipeline")
+	}
+	want := []string{
+		dupAt + `: insert github.com/sgn-go/sgn/internal/testelems.Collect: an element named "snk" is already in the pipeline, inserted at ` + snkAt + `; choose another name`,
+		againAt + `: insert again: this github.com/sgn-go/sgn/internal/testelems.Count value is already inserted as "src", at ` + srcAt + `; insert a new value (&T{...}) for each element`,
+		colonAt + `: insert github.com/sgn-go/sgn/internal/testelems.Collect: the element name "a:b" has a ':', which separates the parts of a pad's full name (element:src:pad); choose a name without one`,
+		outsideAt + `: x:snk:in: linked from a source pad of an element that is not in the pipeline; insert that element too`,
+		xAt + `: x:src:out: source pad is not linked`,
+		strayAt + `: snk:snk:in: linked from src:src:out and again from a pad of an element that is not inserted; a sink pad has one upstream`,
+	}
+	if diff := cmp.Diff(want, strings.Split(err.Error(), "\n")); diff != "" {
+		t.Errorf("Check() (-want +got):\n%s", diff)
 	}
 }
 

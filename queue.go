@@ -29,14 +29,19 @@ type queue[T any] struct {
 	// The consumer's: the next frame to take, and the producer's tail as
 	// last seen, so that it reads the producer's cache line only when it
 	// seems to have caught up.
-	head       atomic.Uint64
-	seenTail   uint64
-	takerWaits atomic.Bool
-	_          cacheLine
+	head     atomic.Uint64
+	seenTail uint64
+	_        cacheLine
 
 	// The producer's, likewise.
-	tail        atomic.Uint64
-	seenHead    uint64
+	tail     atomic.Uint64
+	seenHead uint64
+	_        cacheLine
+
+	// Each side reads the other's flag after every move, and a flag is
+	// written only when a side goes to sleep: on a line of their own, the
+	// reads hit the cache while both sides are busy.
+	takerWaits  atomic.Bool
 	putterWaits atomic.Bool
 	_           cacheLine
 

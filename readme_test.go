@@ -1,12 +1,15 @@
 package sgn_test
 
 import (
+	"go/format"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestREADMEWalkthrough follows README.md's walkthrough in a new module: it
@@ -25,6 +28,13 @@ func TestREADMEWalkthrough(t *testing.T) {
 	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(walk, -1)
 	if len(blocks) < 2 {
 		t.Fatalf("found %d Go blocks in the walkthrough, want the elements and the main", len(blocks))
+	}
+	// The code is examples/squares, but for the import path of its
+	// elements.
+	for i, path := range []string{"examples/squares/stages/stages.go", "examples/squares/main.go"} {
+		if got, want := goSource(t, blocks[i][1]), goSource(t, readExample(t, path)); got != want {
+			t.Errorf("README's code block %d is not %s:\n%s", i+1, path, cmp.Diff(want, got))
+		}
 	}
 	root, err := filepath.Abs(".")
 	if err != nil {
@@ -69,4 +79,27 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if got, want := run(filepath.Join(dir, "bin", "squares")), "1\n4\n9\n16\n25\n"; got != want {
 		t.Errorf("bin/squares printed %q, want %q", got, want)
 	}
+}
+
+// readExample returns the Go file at path from its package clause on, its
+// elements imported as the walkthrough's module names them.
+func readExample(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(data)
+	src = src[strings.Index(src, "\npackage ")+1:]
+	return strings.ReplaceAll(src, "github.com/sgn-go/sgn/examples/squares/stages", "example.com/squares/stages")
+}
+
+// goSource formats src, sorting its imports.
+func goSource(t *testing.T, src string) string {
+	t.Helper()
+	out, err := format.Source([]byte(src))
+	if err != nil {
+		t.Fatalf("%v in:\n%s", err, src)
+	}
+	return string(out)
 }

@@ -46,6 +46,12 @@ func TestStatsFollowTheFrames(t *testing.T) {
 				t.Errorf("%s: %d bytes", pad.Pad, pad.Bytes)
 			}
 		}
+		if pad := e.Sinks; len(pad) > 0 && pad[0].Rate != 0 {
+			t.Errorf("%s: a rate of %v frames/s after Run returned", pad[0].Pad, pad[0].Rate)
+		}
+		if !e.BusyMeasured {
+			t.Errorf("%s: busy time not measured, though OnStats measures it", e.Name)
+		}
 		if e.Busy <= 0 && e.Name != "src" {
 			t.Errorf("%s: busy %v", e.Name, e.Busy)
 		}

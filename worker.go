@@ -7,7 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -55,9 +58,37 @@ func (p *Pipeline) findWorker(n *node) (string, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return "", fmt.Errorf("%s: worker binary %s in %s (%s): %v", n.name, n.spec.Worker, dir, from, err)
 	}
+	if from != "the WorkerDir option" && from != "$"+WorkerDirEnv && builtByGoRun(path) {
+		return "", fmt.Errorf("%s: worker binary %s not found: go run (or go test) built this program in %s, a directory of the go command's without worker binaries; build them into a directory of yours, once and whenever their elements change, and name it in $%s, at the module's root:\n\tgo build -o bin/ ./...\n\t%s=bin go run .",
+			n.name, n.spec.Worker, dir, WorkerDirEnv, WorkerDirEnv)
+	}
 	return "", fmt.Errorf("%s: worker binary %s not found in %s (%s); build it with:\n\t%s",
 		n.name, n.spec.Worker, dir, from, build)
 }
+
+// builtByGoRun reports whether path, in the directory of the running
+// executable, is in a directory of the go command's: the temporary
+// directory where go run and go test build programs ($GOTMPDIR or the
+// system's, in a go-build* directory), or the build cache where go run
+// keeps the programs it builds (since Go 1.24: <cache>/<2 hex digits>/<hash>-d/<program>).
+func builtByGoRun(path string) bool {
+	var tmps []string
+	if d := os.Getenv("GOTMPDIR"); d != "" {
+		tmps = append(tmps, d)
+	}
+	for _, tmp := range append(tmps, os.TempDir()) {
+		if rel, err := filepath.Rel(tmp, path); err == nil && strings.HasPrefix(rel, "go-build") {
+			return true
+		}
+	}
+	exeDir := filepath.Dir(path)
+	hash, bucket := filepath.Base(exeDir), filepath.Base(filepath.Dir(exeDir))
+	return cacheEntry.MatchString(hash) && len(bucket) == 2 && strings.HasPrefix(hash, bucket)
+}
+
+// cacheEntry matches the directory of a program in the go command's build
+// cache.
+var cacheEntry = regexp.MustCompile(`^[0-9a-f]{64}-d$`)
 
 // runWorker runs n in a worker process: the main process's half of the
 // element. Its links were placed on n.conn by the run.
@@ -73,6 +104,8 @@ func (r *run) runWorker(ctx *Context, n *node, path string) error {
 		Path:    path,
 		Hello: runtime.Hello{
 			Type:     n.spec.Type,
+			Schema:   n.spec.Schema,
+			Origin:   buildOrigin(typePackage(n.spec.Type)),
 			Config:   config,
 			Sinks:    padNames(n.spec.Sinks),
 			Sources:  padNames(n.spec.Sources),
@@ -106,6 +139,83 @@ func (n *node) launcher() runtime.Launcher {
 		return n.remote
 	}
 	return nil
+}
+
+// typePackage returns the import path of the package of a
+// package-qualified type name, example.com/m/stages.Count.
+func typePackage(typ string) string {
+	if i := strings.LastIndexByte(typ, '.'); i > 0 {
+		return typ[:i]
+	}
+	return typ
+}
+
+// buildOrigin says where this binary's copy of the package pkg came from,
+// when its build information says so for sure: "module <path>@<version>
+// <sum>" for a package of a dependency at a version, "commit <revision> of
+// <path>" for a package of the main module built from a checkout without
+// uncommitted changes (go build stamps the revision unless -buildvcs=false).
+// Otherwise it returns "": no build information, no VCS stamp (go run, go
+// test, -buildvcs=false, no version control), uncommitted changes, or a
+// module replaced by a directory. Two binaries whose origins differ were
+// built from different code; two with the same origin, or an unknown one,
+// may have been too.
+func buildOrigin(pkg string) string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	return originIn(bi, pkg)
+}
+
+// originIn is buildOrigin from the build information bi.
+func originIn(bi *debug.BuildInfo, pkg string) string {
+	var mod *debug.Module
+	for _, m := range append([]*debug.Module{&bi.Main}, bi.Deps...) {
+		if (pkg == m.Path || strings.HasPrefix(pkg, m.Path+"/")) && (mod == nil || len(m.Path) > len(mod.Path)) {
+			mod = m
+		}
+	}
+	switch {
+	case mod == nil:
+		return ""
+	case mod == &bi.Main:
+		settings := map[string]string{}
+		for _, s := range bi.Settings {
+			settings[s.Key] = s.Value
+		}
+		if rev := settings["vcs.revision"]; rev != "" && settings["vcs.modified"] == "false" {
+			return "commit " + rev + " of " + mod.Path
+		}
+		return ""
+	case mod.Replace != nil:
+		mod = mod.Replace
+	}
+	if mod.Version == "" || mod.Version == "(devel)" {
+		return "" // a directory
+	}
+	return strings.TrimSpace("module " + mod.Path + "@" + mod.Version + " " + mod.Sum)
+}
+
+// sameKind reports whether two origins are known and of one kind: a
+// commit of the main module can only be compared with another.
+func sameKind(a, b string) bool {
+	kind := func(s string) string { k, _, _ := strings.Cut(s, " "); return k }
+	return a != "" && b != "" && kind(a) == kind(b)
+}
+
+// describeOrigin spells an origin for an error message.
+func describeOrigin(o string) string {
+	return strings.TrimPrefix(o, "module ")
+}
+
+// orNone is s, or "(none)" if it is empty: the schema of an element
+// generated before elements had one.
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 func padNames(pads []Pad) []string {
@@ -143,6 +253,16 @@ func bindWorker(e Element, j *runtime.Job) (*runtime.Binding, error) {
 		exe, _ := os.Executable()
 		return nil, fmt.Errorf("worker binary %s serves %s with sink pads %q and source pads %q, but the pipeline expects %s with %q and %q: rebuild the worker binaries",
 			exe, spec.Type, padNames(spec.Sinks), padNames(spec.Sources), h.Type, h.Sinks, h.Sources)
+	}
+	if h.Schema != spec.Schema {
+		exe, _ := os.Executable()
+		return nil, fmt.Errorf("worker binary %s serves %s with schema %s, but the pipeline's %s has schema %s: the element's pads, frame types or configuration fields changed since one of the two binaries was built; rebuild the worker binaries",
+			exe, spec.Type, orNone(spec.Schema), h.Type, orNone(h.Schema))
+	}
+	if theirs, ours := h.Origin, buildOrigin(typePackage(spec.Type)); sameKind(theirs, ours) && theirs != ours {
+		exe, _ := os.Executable()
+		return nil, fmt.Errorf("worker binary %s was built from %s, the pipeline's binary from %s: the code of %s may differ; rebuild the worker binaries",
+			exe, describeOrigin(ours), describeOrigin(theirs), spec.Type)
 	}
 	switch {
 	case spec.DecodeConfig != nil:

@@ -21,6 +21,7 @@ const directive = "//sgn:element"
 // An element is a struct type marked //sgn:element, analysed.
 type element struct {
 	name    string         // the Go type name
+	typ     *types.Named   // its type
 	pos     token.Position // of the type name, relative as in diagnostics
 	worker  string         // the worker binary's name: <pkgname>-<lowercased type name>
 	sinks   []*pad
@@ -249,7 +250,7 @@ func (a *analyser) analyseElement(info *pkgInfo, ts *ast.TypeSpec) *element {
 		a.errorf(ts.Pos(), "%s: an element cannot be generic", name)
 		return nil
 	}
-	e := &element{name: name, pos: a.position(ts.Pos()), worker: info.pkg.Name + "-" + strings.ToLower(name)}
+	e := &element{name: name, typ: named, pos: a.position(ts.Pos()), worker: info.pkg.Name + "-" + strings.ToLower(name)}
 	ok = true
 	padFields := 0
 	broken := false                        // a field's type does not compile: perhaps a pad's

@@ -33,8 +33,9 @@ const wirePath = sgnPath + "/wire"
 
 // An emitter writes the generated code of one package.
 type emitter struct {
-	info  *pkgInfo
-	names map[string]string // codecType key → identifier part, unique in the package
+	info    *pkgInfo
+	names   map[string]string // codecType key → identifier part, unique in the package
+	imports map[string]string // import path → name, in the file being written
 }
 
 func newEmitter(info *pkgInfo) *emitter {
@@ -63,8 +64,9 @@ func newEmitter(info *pkgInfo) *emitter {
 // followed by a number if that name is taken, by a declaration, by a name
 // the generated code uses, or by an import named first. sgn and wire are
 // named first, then the element's package, then the others by path.
-func (g *emitter) newFile(path, name string, taken []string) *jen.File {
+func (g *emitter) newFile(path, name string, taken []string, extra [][2]string) *jen.File {
 	f := jen.NewFilePathName(path, name)
+	g.imports = map[string]string{}
 	used := map[string]bool{}
 	for _, n := range taken {
 		used[n] = true
@@ -82,6 +84,7 @@ func (g *emitter) newFile(path, name string, taken []string) *jen.File {
 			others = append(others, [2]string{n.Obj().Pkg().Path(), n.Obj().Pkg().Name()})
 		}
 	}
+	others = append(others, extra...)
 	sort.Slice(others, func(i, j int) bool { return others[i][0] < others[j][0] })
 	named := map[string]bool{path: true} // the file's own package is not imported
 	for _, imp := range append(imports, others...) {
@@ -95,14 +98,22 @@ func (g *emitter) newFile(path, name string, taken []string) *jen.File {
 		}
 		used[alias] = true
 		f.ImportAlias(imp[0], alias)
+		g.imports[imp[0]] = alias
 	}
 	return f
 }
 
 // localNames are the names that generated functions declare (receivers,
-// parameters, variables, the first loop indexes): an import of one of these names
-// would be hidden by them.
-var localNames = []string{"ctx", "d", "e", "i", "j", "k", "n", "ok", "v", "w"}
+// parameters, variables, loop indexes, map keys and values): an import of
+// one of these names would be hidden by them.
+var localNames = func() []string {
+	names := []string{"ctx", "d", "e", "n", "ok", "v", "w"}
+	for depth := range 10 {
+		k, x := mapVars(depth)
+		names = append(names, loopVar(depth), k, x)
+	}
+	return names
+}()
 
 // render renders f after header and formats it. A formatting error, which
 // would be sgngen's fault, quotes the source with line numbers.
@@ -127,11 +138,11 @@ func render(f *jen.File, header string) ([]byte, error) {
 // elementFile returns the content of the package's sgn_gen.go.
 func (g *emitter) elementFile() ([]byte, error) {
 	info := g.info
-	f := g.newFile(info.pkg.PkgPath, info.pkg.Name, info.pkg.Types.Scope().Names())
+	f := g.newFile(info.pkg.PkgPath, info.pkg.Name, info.pkg.Types.Scope().Names(), g.spelledPackages())
 
 	f.Comment("This file needs a compatible version of package sgn. If the line below")
 	f.Comment("does not compile, regenerate it with go generate.")
-	f.Const().Id("_").Op("=").Qual(sgnPath, "GeneratedV1")
+	f.Const().Id("_").Op("=").Qual(sgnPath, "GeneratedV2")
 	f.Line()
 	f.Var().DefsFunc(func(grp *jen.Group) {
 		for _, e := range info.elements {
@@ -160,6 +171,8 @@ func (g *emitter) elementFile() ([]byte, error) {
 		f.Line()
 		g.structFuncs(f, c)
 	}
+	f.Line()
+	g.staleChecks(f)
 	return render(f, Header+"\n\n//go:build !"+BuildTag+" && !"+generateTag+"\n\n")
 }
 
@@ -210,6 +223,7 @@ func (g *emitter) spec(f *jen.File, e *element) {
 			jen.Id("DecodeConfig").Op(":").Func().Params(jen.Id("d").Op("*").Qual(wirePath, "Decoder")).Block(g.decodeMap(e.config, "e.")...),
 		)
 	}
+	items = append(items, jen.Id("Schema").Op(":").Lit(g.schema(e)))
 	f.Commentf("SGNElement describes %s to package sgn.", e.name)
 	f.Func().Params(jen.Id("e").Op("*").Id(e.name)).Id("SGNElement").Params().Qual(sgnPath, "Spec").Block(
 		jen.Return(jen.Qual(sgnPath, "Spec").Custom(multi, items...)),
@@ -276,11 +290,26 @@ func encoderParam() jen.Code { return jen.Id("w").Op("*").Qual(wirePath, "Encode
 // value whose field selector prefix is recv, e.g. "e.") as a CBOR map.
 func (g *emitter) encodeMap(fields []*field, recv string) []jen.Code {
 	body := []jen.Code{jen.Id("w").Dot("MapHeader").Call(jen.Lit(len(fields)))}
-	for _, fl := range fields {
+	for _, fl := range sortedByKey(fields) {
 		body = append(body, jen.Id("w").Dot("Text").Call(jen.Lit(fl.key)))
 		body = append(body, g.encode(fl.typ, recv+fl.goName, 0)...)
 	}
 	return body
+}
+
+// sortedByKey returns fields in the order of their keys' encodings, which
+// RFC 8949's core deterministic encoding (fxamacker/cbor's
+// SortCoreDeterministic) asks for: shorter keys first, then bytewise.
+func sortedByKey(fields []*field) []*field {
+	sorted := append([]*field(nil), fields...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i].key, sorted[j].key
+		if len(a) != len(b) {
+			return len(a) < len(b)
+		}
+		return a < b
+	})
+	return sorted
 }
 
 // decodeMap returns the body of a function that sets fields from a CBOR
@@ -309,16 +338,58 @@ func (g *emitter) encode(c *codecType, v string, depth int) []jen.Code {
 	if x := g.encodeExpr(c, v); x != nil {
 		return []jen.Code{x}
 	}
+	w := jen.Id("w")
+	switch c.kind {
+	case kindPointer:
+		return []jen.Code{
+			jen.If(jen.Id(v).Op("==").Nil()).Block(
+				w.Clone().Dot("Null").Call(),
+			).Else().Block(g.encode(c.elem, deref(v), depth)...),
+		}
+	case kindArray:
+		i := loopVar(depth)
+		return []jen.Code{
+			w.Clone().Dot("ArrayHeader").Call(jen.Len(jen.Id(v))),
+			jen.For(jen.Id(i).Op(":=").Range().Id(v)).Block(g.encode(c.elem, index(v, i), depth+1)...),
+		}
+	case kindMap:
+		k, x := mapVars(depth)
+		return []jen.Code{
+			jen.If(jen.Id(v).Op("==").Nil()).Block(
+				w.Clone().Dot("Null").Call(),
+			).Else().Block(
+				w.Clone().Dot("MapHeader").Call(jen.Len(jen.Id(v))),
+				jen.For(jen.List(jen.Id("_"), jen.Id(k)).Op(":=").Range().Qual(wirePath, keysFunc(c.mapKey)).Call(jen.Id(v))).Block(
+					append([]jen.Code{
+						g.encodeExpr(c.mapKey, k),
+						jen.Id(x).Op(":=").Id(index(v, k)),
+					}, g.encode(c.elem, x, depth+1)...)...,
+				),
+			),
+		}
+	}
 	// A slice whose elements need more than one call each.
 	i := loopVar(depth)
 	return []jen.Code{
 		jen.If(jen.Id(v).Op("==").Nil()).Block(
-			jen.Id("w").Dot("Null").Call(),
+			w.Clone().Dot("Null").Call(),
 		).Else().Block(
-			jen.Id("w").Dot("ArrayHeader").Call(jen.Len(jen.Id(v))),
+			w.Clone().Dot("ArrayHeader").Call(jen.Len(jen.Id(v))),
 			jen.For(jen.Id(i).Op(":=").Range().Id(v)).Block(g.encode(c.elem, index(v, i), depth+1)...),
 		),
 	}
+}
+
+// keysFunc names the wire function that returns the keys of a map with
+// keys of codec c, in the order they are encoded.
+func keysFunc(c *codecType) string {
+	switch c.kind {
+	case kindInt:
+		return "IntKeys"
+	case kindUint:
+		return "UintKeys"
+	}
+	return "StringKeys"
 }
 
 // encodeExpr returns a call that writes v to w, or nil if c needs a loop.
@@ -330,6 +401,10 @@ func (g *emitter) encodeExpr(c *codecType, v string) jen.Code {
 	switch c.kind {
 	case kindBytes:
 		return w.Dot("Bytes").Call(jen.Id(v))
+	case kindByteArray:
+		return w.Dot("ByteArray").Call(jen.Id(sliceAll(v)))
+	case kindTime:
+		return w.Dot("Time").Call(jen.Id(v))
 	case kindStruct:
 		return jen.Id("sgnEncode"+g.names[c.key]).Call(jen.Id("w"), jen.Id(addr(v)))
 	case kindSlice:
@@ -346,8 +421,41 @@ func (g *emitter) decode(c *codecType, v string, depth int) []jen.Code {
 	if x := g.valueExpr(c); x != nil {
 		return []jen.Code{jen.Id(v).Op("=").Add(x)}
 	}
-	if c.kind == kindStruct {
+	d := jen.Id("d")
+	switch c.kind {
+	case kindStruct:
 		return []jen.Code{jen.Id("sgnDecode"+g.names[c.key]).Call(jen.Id("d"), jen.Id(addr(v)))}
+	case kindByteArray:
+		return []jen.Code{d.Dot("ByteArray").Call(jen.Id(sliceAll(v)))}
+	case kindPointer:
+		return []jen.Code{
+			jen.If(d.Clone().Dot("Null").Call()).Block(
+				jen.Id(v).Op("=").Nil(),
+			).Else().Block(
+				append([]jen.Code{jen.Id(v).Op("=").New(g.typeExpr(c.elem.typ))}, g.decode(c.elem, deref(v), depth)...)...,
+			),
+		}
+	case kindArray:
+		i := loopVar(depth)
+		return []jen.Code{
+			jen.If(jen.List(jen.Id("n"), jen.Id("ok")).Op(":=").Add(d.Clone()).Dot("ArrayLen").Call(), jen.Id("ok")).Block(
+				jen.For(jen.Id(i).Op(":=").Range().Id("n")).Block(
+					jen.If(jen.Id(i).Op("<").Len(jen.Id(v))).Block(
+						g.decode(c.elem, index(v, i), depth+1)...,
+					).Else().Block(d.Clone().Dot("Skip").Call()),
+				),
+				jen.Clear(jen.Id(sliceFrom(v, "min(n, len("+v+"))"))),
+			),
+		}
+	case kindMap:
+		return []jen.Code{
+			jen.If(jen.List(jen.Id("n"), jen.Id("ok")).Op(":=").Add(d.Clone()).Dot("MapLen").Call(), jen.Id("ok")).Block(
+				jen.Id(v).Op("=").Make(g.typeExpr(c.typ), jen.Id("n")),
+				jen.For(jen.Range().Id("n")).Block(g.decodeEntry(c, v, depth)...),
+			).Else().Block(
+				jen.Id(v).Op("=").Nil(),
+			),
+		}
 	}
 	// A slice whose elements need more than one call each.
 	i := loopVar(depth)
@@ -359,6 +467,19 @@ func (g *emitter) decode(c *codecType, v string, depth int) []jen.Code {
 			jen.Id(v).Op("=").Nil(),
 		),
 	}
+}
+
+// decodeEntry returns the statements that read one key and value of the
+// map v, of codec c, and set them.
+func (g *emitter) decodeEntry(c *codecType, v string, depth int) []jen.Code {
+	k, x := mapVars(depth)
+	body := []jen.Code{jen.Id(k).Op(":=").Add(g.valueExpr(c.mapKey))}
+	if val := g.valueExpr(c.elem); val != nil {
+		return append(body, jen.Id(index(v, k)).Op("=").Add(val))
+	}
+	body = append(body, jen.Var().Id(x).Add(g.typeExpr(c.elem.typ)))
+	body = append(body, g.decode(c.elem, x, depth+1)...)
+	return append(body, jen.Id(index(v, k)).Op("=").Id(x))
 }
 
 // valueExpr returns an expression of type c.typ read from d with one call,
@@ -375,6 +496,8 @@ func (g *emitter) valueExpr(c *codecType) jen.Code {
 	switch c.kind {
 	case kindBytes:
 		return d.Dot("Bytes").Call()
+	case kindTime:
+		return d.Dot("Time").Call()
 	case kindSlice:
 		if !c.elem.basic() {
 			return nil
@@ -440,6 +563,12 @@ func (g *emitter) typeExpr(t types.Type) *jen.Statement {
 			return jen.Index().Byte()
 		}
 		return jen.Index().Add(g.typeExpr(t.Elem()))
+	case *types.Array:
+		return jen.Index(jen.Lit(int(t.Len()))).Add(g.typeExpr(t.Elem()))
+	case *types.Pointer:
+		return jen.Op("*").Add(g.typeExpr(t.Elem()))
+	case *types.Map:
+		return jen.Map(g.typeExpr(t.Key())).Add(g.typeExpr(t.Elem()))
 	case *types.Named:
 		if p := t.Obj().Pkg(); p != nil {
 			return jen.Qual(p.Path(), t.Obj().Name())
@@ -449,12 +578,21 @@ func (g *emitter) typeExpr(t types.Type) *jen.Statement {
 	panic(fmt.Sprintf("sgngen: no spelling for type %s", t))
 }
 
-// loopVar names the index of the loop at depth: i, j, k, then i3, i4, ...
+// loopVar names the index of the loop at depth: i, j, then i2, i3, ...
 func loopVar(depth int) string {
-	if depth < 3 {
+	if depth < 2 {
 		return string(rune('i' + depth))
 	}
 	return fmt.Sprintf("i%d", depth)
+}
+
+// mapVars names the key and the value of a map at depth: k and x, then
+// k1 and x1, ...
+func mapVars(depth int) (key, value string) {
+	if depth == 0 {
+		return "k", "x"
+	}
+	return fmt.Sprintf("k%d", depth), fmt.Sprintf("x%d", depth)
 }
 
 // index is the Go source of v[i].
@@ -463,6 +601,20 @@ func index(v, i string) string {
 		v = "(" + v + ")"
 	}
 	return v + "[" + i + "]"
+}
+
+// deref is the Go source of *v, where v is a pointer.
+func deref(v string) string { return "*" + v }
+
+// sliceAll is the Go source of v[:], where v is an array.
+func sliceAll(v string) string { return sliceFrom(v, "") }
+
+// sliceFrom is the Go source of v[from:].
+func sliceFrom(v, from string) string {
+	if strings.HasPrefix(v, "*") {
+		v = "(" + v + ")"
+	}
+	return v + "[" + from + ":]"
 }
 
 // addr is the Go source of &v.
@@ -476,7 +628,7 @@ func addr(v string) string {
 // workerFile returns the content of e's worker main.
 func (g *emitter) workerFile(e *element) ([]byte, error) {
 	pkg := g.info.pkg
-	f := g.newFile(pkg.PkgPath+"/"+WorkerDir+"/"+e.worker, "main", []string{"main"})
+	f := g.newFile(pkg.PkgPath+"/"+WorkerDir+"/"+e.worker, "main", []string{"main"}, nil)
 	f.PackageComment(fmt.Sprintf("Command %s is the worker binary of %s.%s: a pipeline starts", e.worker, pkg.Name, e.name))
 	f.PackageComment("it to run the element in its own process.")
 	f.Func().Id("main").Params().Block(

@@ -13,15 +13,20 @@ import (
 type kind int
 
 const (
-	kindInt     kind = iota // signed integer of bits bits
-	kindUint                // unsigned integer of bits bits
-	kindFloat32             // 4-byte float
-	kindFloat64             // 8-byte float
-	kindBool                // true or false
-	kindString              // text string
-	kindBytes               // byte string ([]byte)
-	kindSlice               // array of elem
-	kindStruct              // map keyed by field name
+	kindInt       kind = iota // signed integer of bits bits
+	kindUint                  // unsigned integer of bits bits
+	kindFloat32               // 4-byte float
+	kindFloat64               // 8-byte float
+	kindBool                  // true or false
+	kindString                // text string
+	kindBytes                 // byte string ([]byte)
+	kindSlice                 // array of elem
+	kindStruct                // map keyed by field name
+	kindTime                  // time.Time: a tagged RFC 3339 string
+	kindPointer               // elem, or null for nil
+	kindArray                 // array of length elems
+	kindByteArray             // [length]byte: a byte string
+	kindMap                   // map of mapKey to elem, keys sorted
 )
 
 // A codecType is a frame or configuration type that sgngen can encode.
@@ -30,7 +35,9 @@ type codecType struct {
 	key    string     // canonical spelling, unique per type: the map key and sort key
 	kind   kind
 	bits   int        // kindInt, kindUint
-	elem   *codecType // kindSlice
+	elem   *codecType // kindSlice, kindPointer, kindArray, kindMap (the values)
+	mapKey *codecType // kindMap: kindString, kindInt or kindUint
+	length int64      // kindArray, kindByteArray
 	fields []*field   // kindStruct: the encoded fields, in declaration order
 	name   string     // a Go identifier part naming the type: "Int64", "Point", "GeoPoint"
 }
@@ -96,10 +103,11 @@ func (e *typeError) describe(what, t string) string {
 }
 
 // lastField returns the name of the struct field at the end of path
-// (".Points[].Tags" → "Tags"), or "" if path ends inside a slice.
+// (".Points[].Tags" → "Tags"), or "" if path ends inside a slice, an
+// array or a map.
 func lastField(path string) string {
 	i := strings.LastIndex(path, ".")
-	if i < 0 || strings.Contains(path[i:], "[]") {
+	if i < 0 || strings.Contains(path[i:], "[") {
 		return ""
 	}
 	return path[i+1:]
@@ -203,6 +211,9 @@ func (s *typeSet) hasNoCodec(t types.Type, why, fix string) error {
 
 func (s *typeSet) analyse(t types.Type) (*codecType, error) {
 	if n, ok := t.(*types.Named); ok {
+		if isTime(n) {
+			return &codecType{kind: kindTime, name: s.typeName(t)}, nil
+		}
 		if why, fix := special(n); why != "" {
 			return nil, s.hasNoCodec(t, why, fix)
 		}
@@ -230,14 +241,40 @@ func (s *typeSet) analyse(t types.Type) (*codecType, error) {
 		if b, ok := elem.Underlying().(*types.Basic); ok && b.Kind() == types.Uint8 {
 			return nil, s.hasNoCodec(t, "a slice of a named byte type", "use []byte")
 		}
-		ec, err := s.codec(elem)
-		if te, ok := err.(*typeError); ok && te.path == "" && !te.recursive {
-			return nil, s.hasNoCodec(t, te.why, te.fix)
-		}
+		ec, err := s.elemCodec(t, elem, "[]")
 		if err != nil {
-			return nil, prefix(err, "[]")
+			return nil, err
 		}
 		return &codecType{kind: kindSlice, elem: ec, name: s.typeName(t)}, nil
+	case *types.Array:
+		elem := types.Unalias(u.Elem())
+		if b, ok := elem.(*types.Basic); ok && b.Kind() == types.Uint8 {
+			return &codecType{kind: kindByteArray, length: u.Len(), name: s.typeName(t)}, nil
+		}
+		if b, ok := elem.Underlying().(*types.Basic); ok && b.Kind() == types.Uint8 {
+			return nil, s.hasNoCodec(t, "an array of a named byte type", fmt.Sprintf("use [%d]byte", u.Len()))
+		}
+		ec, err := s.elemCodec(t, elem, "[]")
+		if err != nil {
+			return nil, err
+		}
+		return &codecType{kind: kindArray, elem: ec, length: u.Len(), name: s.typeName(t)}, nil
+	case *types.Pointer:
+		ec, err := s.elemCodec(t, u.Elem(), "") // a pointer is no step in a path
+		if err != nil {
+			return nil, err
+		}
+		return &codecType{kind: kindPointer, elem: ec, name: s.typeName(t)}, nil
+	case *types.Map:
+		kc, err := s.codec(u.Key())
+		if err != nil || (kc.kind != kindString && kc.kind != kindInt && kc.kind != kindUint) {
+			return nil, s.hasNoCodec(t, "a map's keys must be strings or integers", "use a key of type string or of an integer type, or a slice of a struct with a field of type "+s.typeString(u.Key())+" and one of type "+s.typeString(u.Elem()))
+		}
+		ec, err := s.elemCodec(t, u.Elem(), "[key]")
+		if err != nil {
+			return nil, err
+		}
+		return &codecType{kind: kindMap, mapKey: kc, elem: ec, name: s.typeName(t)}, nil
 	case *types.Struct:
 		n, ok := t.(*types.Named)
 		if !ok {
@@ -252,17 +289,30 @@ func (s *typeSet) analyse(t types.Type) (*codecType, error) {
 	return nil, s.unsupported(t)
 }
 
+// elemCodec returns the codec of elem, the element type of t (a slice,
+// array, pointer or map type). A problem with elem itself is reported as
+// t's; one deeper inside it gets step (as "[]") added to its path.
+func (s *typeSet) elemCodec(t, elem types.Type, step string) (*codecType, error) {
+	ec, err := s.codec(elem)
+	if te, ok := err.(*typeError); ok && te.path == "" && !te.recursive {
+		return nil, s.hasNoCodec(t, te.why, te.fix)
+	}
+	if err != nil {
+		return nil, prefix(err, step)
+	}
+	return ec, nil
+}
+
+// isTime reports whether n is time.Time.
+func isTime(n *types.Named) bool {
+	obj := n.Obj()
+	return obj.Pkg() != nil && obj.Pkg().Path() == "time" && obj.Name() == "Time"
+}
+
 // unsupported is the error for a type of a kind that sgngen has no codec
 // for: why not, and what to use instead.
 func (s *typeSet) unsupported(t types.Type) error {
 	switch u := t.Underlying().(type) {
-	case *types.Map:
-		return s.hasNoCodec(t, "maps are not supported yet",
-			fmt.Sprintf("use a slice of a struct with a field of type %s and one of type %s", s.typeString(u.Key()), s.typeString(u.Elem())))
-	case *types.Pointer:
-		return s.hasNoCodec(t, "pointers are not supported yet", "use the value type "+s.typeString(u.Elem()))
-	case *types.Array:
-		return s.hasNoCodec(t, "arrays are not supported yet", "use the slice type []"+s.typeString(u.Elem()))
 	case *types.Interface:
 		return s.hasNoCodec(t, "a decoder cannot know which type an interface value held", "use a concrete type")
 	case *types.Chan:
@@ -389,9 +439,6 @@ func special(n *types.Named) (why, fix string) {
 	obj := n.Obj()
 	if obj.Pkg() != nil {
 		switch path := obj.Pkg().Path(); {
-		case path == "time" && obj.Name() == "Time":
-			return "fxamacker/cbor encodes it in a way of its own, which sgngen does not reproduce yet",
-				"send an int64 of Unix nanoseconds (t.UnixNano(), time.Unix(0, n))"
 		case path == "math/big":
 			return "fxamacker/cbor encodes it in a way of its own, which sgngen does not reproduce",
 				"send its text form, a string (x.String(), x.SetString(s, 10))"
@@ -448,6 +495,12 @@ func typeKey(t types.Type) string {
 		return types.Typ[t.Kind()].Name()
 	case *types.Slice:
 		return "[]" + typeKey(t.Elem())
+	case *types.Array:
+		return fmt.Sprintf("[%d]%s", t.Len(), typeKey(t.Elem()))
+	case *types.Pointer:
+		return "*" + typeKey(t.Elem())
+	case *types.Map:
+		return "map[" + typeKey(t.Key()) + "]" + typeKey(t.Elem())
 	}
 	return types.TypeString(t, nil)
 }
@@ -464,6 +517,12 @@ func (s *typeSet) typeName(t types.Type) string {
 			return "Bytes"
 		}
 		return s.typeName(t.Elem()) + "Slice"
+	case *types.Array:
+		return fmt.Sprintf("%sArray%d", s.typeName(t.Elem()), t.Len())
+	case *types.Pointer:
+		return s.typeName(t.Elem()) + "Ptr"
+	case *types.Map:
+		return "Map" + s.typeName(t.Key()) + s.typeName(t.Elem())
 	case *types.Named:
 		if p := t.Obj().Pkg(); p != nil && p != s.pkg {
 			return upperFirst(p.Name()) + upperFirst(t.Obj().Name())

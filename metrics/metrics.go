@@ -106,7 +106,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			metric(elementState, prometheus.GaugeValue, v, e.Name, s.String())
 		}
-		if e.Busy > 0 {
+		if e.BusyMeasured {
 			metric(elementBusy, prometheus.CounterValue, e.Busy.Seconds(), e.Name)
 		}
 		if !e.InWorker {

@@ -55,6 +55,8 @@ type Hello struct {
 	Version int      `cbor:"version"`
 	Element string   `cbor:"element"` // the element's name in the pipeline
 	Type    string   `cbor:"type"`    // the element's Go type, package-qualified
+	Schema  string   `cbor:"schema"`  // the fingerprint of the element's pads, frame types and configuration (sgn.Spec.Schema)
+	Origin  string   `cbor:"origin"`  // the source the element's package was built from, if the build info says for sure; see package sgn
 	Config  []byte   `cbor:"config"`  // the element's configuration, as its generated codec encodes it
 	Sinks   []string `cbor:"sinks"`   // sink pad names, in wire order
 	Sources []string `cbor:"sources"` // source pad names, in wire order
@@ -208,8 +210,7 @@ func newWriter(w io.Writer) *writer {
 }
 
 // begin locks the writer and returns the buffer with a message header for
-// typ appended; the caller appends the body, may start further messages
-// with next, and hands the buffer to end. Between begin and end the writer
+// typ appended; the caller appends the body and hands the buffer to end. Between begin and end the writer
 // is locked: append only, never block.
 //
 // If wait is set, begin waits while the buffer holds highWater bytes or
@@ -234,19 +235,6 @@ func (w *writer) begin(typ byte, wait bool) ([]byte, error) {
 	w.first = len(w.buf)
 	w.start = len(w.buf)
 	return append(w.buf, 0, 0, 0, 0, typ), nil
-}
-
-// next finishes the open message and starts another, under the same lock.
-// If the finished message was too large, it is dropped, no message is open,
-// and the error says so; the caller still calls end.
-func (w *writer) next(b []byte, typ byte) ([]byte, error) {
-	b, err := w.seal(b)
-	if err != nil {
-		w.start = -1
-		return b, err
-	}
-	w.start = len(b)
-	return append(b, 0, 0, 0, 0, typ), nil
 }
 
 // end finishes the open message, if any, and unlocks the writer.

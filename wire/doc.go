@@ -2,13 +2,21 @@
 // the runtime's protocol are built from.
 //
 // Generated code never reflects: for every frame and configuration type,
-// sgngen emits a pair of functions that call the Append* functions below to
-// encode a value and a [Decoder] to decode it. The bytes are the ones
-// github.com/fxamacker/cbor/v2 produces with its default options (structs as
-// maps keyed by field name in declaration order, integers in their shortest
-// form, float64 as 8 bytes, float32 as 4, nil slices as null), and the
-// decoder accepts what that library writes, so a Go program that uses
-// fxamacker/cbor can read and write sgn-go's frames.
+// sgngen emits a pair of functions that write a value through an [Encoder]
+// and read it with a [Decoder]. The bytes are the ones
+// github.com/fxamacker/cbor/v2 produces with
+//
+//	cbor.EncOptions{Sort: cbor.SortCoreDeterministic, Time: cbor.TimeRFC3339Nano, TimeTag: cbor.EncTagRequired}
+//
+// (map keys and struct fields in RFC 8949's core deterministic order,
+// integers in their shortest form, float64 as 8 bytes, float32 as 4, nil
+// slices, maps and pointers as null, times as tagged RFC 3339 text), except
+// that slices of integers and floats are RFC 8746 typed arrays, which
+// fxamacker/cbor writes and reads as a cbor.Tag of their little-endian
+// bytes. The decoder accepts what that library writes, numeric slices as
+// arrays included, so a Go program that uses fxamacker/cbor can write
+// sgn-go's frames, and read them with cbor.Tag fields for numeric slices.
+// The package gen documentation has the details.
 //
 // The decoder is strict and never panics on bad input: the first problem
 // (a truncated item, a wrong major type, an integer that does not fit) is kept

@@ -160,36 +160,44 @@ func memory[T any](s []T) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(zero)))
 }
 
-// EncodeInts appends a slice of signed integers as an array, null for nil,
-// or a slot descriptor.
+// EncodeInts appends a slice of signed integers as an RFC 8746 typed
+// array (little-endian), null for nil, or, within the array's tag, the
+// descriptor of the slot the Placer put it in.
 func EncodeInts[T Signed](e *Encoder, s []T) {
-	if !e.place(memory(s), arrayTag(kindSigned, sizeOf[T]())) {
-		e.buf = AppendInts(e.buf, s)
-	}
+	encodeTyped(e, s, arrayTag(kindSigned, sizeOf[T]()))
 }
 
-// EncodeUints appends a slice of unsigned integers as an array, null for
-// nil, or a slot descriptor.
+// EncodeUints appends a slice of unsigned integers as EncodeInts does.
 func EncodeUints[T Unsigned](e *Encoder, s []T) {
-	if !e.place(memory(s), arrayTag(kindUnsigned, sizeOf[T]())) {
-		e.buf = AppendUints(e.buf, s)
+	encodeTyped(e, s, arrayTag(kindUnsigned, sizeOf[T]()))
+}
+
+// EncodeFloat64s appends a slice of float64 as EncodeInts does.
+func EncodeFloat64s[T ~float64](e *Encoder, s []T) { encodeTyped(e, s, arrayTag(kindFloat, 8)) }
+
+// EncodeFloat32s appends a slice of float32 as EncodeInts does.
+func EncodeFloat32s[T ~float32](e *Encoder, s []T) { encodeTyped(e, s, arrayTag(kindFloat, 4)) }
+
+// encodeTyped offers s's memory to the Placer and, unless it takes it,
+// appends s inline as a typed array with the given tag.
+func encodeTyped[T any](e *Encoder, s []T, tag uint64) {
+	if !e.place(memory(s), tag) && !e.scan {
+		e.buf = appendTyped(e.buf, tag, s)
 	}
 }
 
-// EncodeFloat64s appends a slice of float64 as an array, null for nil, or
-// a slot descriptor.
-func EncodeFloat64s[T ~float64](e *Encoder, s []T) {
-	if !e.place(memory(s), arrayTag(kindFloat, 8)) && !e.scan {
-		e.buf = AppendFloat64s(e.buf, s)
+// appendTyped appends s as a typed array (RFC 8746): its tag, then its
+// elements' memory as a byte string; null for nil. Elements are in the
+// machine's byte order, which the tag says is little-endian (see
+// nativeLittleEndian).
+func appendTyped[T any](b []byte, tag uint64, s []T) []byte {
+	if s == nil {
+		return AppendNull(b)
 	}
-}
-
-// EncodeFloat32s appends a slice of float32 as an array, null for nil, or
-// a slot descriptor.
-func EncodeFloat32s[T ~float32](e *Encoder, s []T) {
-	if !e.place(memory(s), arrayTag(kindFloat, 4)) && !e.scan {
-		e.buf = AppendFloat32s(e.buf, s)
-	}
+	p := memory(s)
+	b = appendHead(b, majorTag, tag)
+	b = appendHead(b, majorBytes, uint64(len(p)))
+	return append(b, p...)
 }
 
 // EncodeBools appends a slice of bools as an array, or null for nil. Bools

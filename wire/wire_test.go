@@ -230,6 +230,13 @@ func FuzzDecoder(f *testing.F) {
 			func(d *wire.Decoder) { wire.Float64s[float64](d) },
 			func(d *wire.Decoder) { wire.Strings[string](d) },
 			func(d *wire.Decoder) { d.Raw() },
+			func(d *wire.Decoder) { d.Time() },
+			func(d *wire.Decoder) { d.ByteArray(make([]byte, 3)) },
+			func(d *wire.Decoder) {
+				if !d.Null() {
+					d.Skip()
+				}
+			},
 		}
 		for _, read := range readers {
 			d := wire.NewDecoder(data)

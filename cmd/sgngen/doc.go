@@ -53,9 +53,10 @@
 // (pad "out" of type -out), a transform (pad "in" of type -in, pad "out" of
 // type -out) or a sink (pad "in" of type -in). The types default to int64
 // and must be builtin types that sgngen encodes, types declared in that
-// package, or slices of these; -in is refused for a source and -out for a
-// sink, which have no such pad. The package name is taken from the Go
-// files in DIR, or from DIR's name if it has none, and the file gets the
+// package, or slices, arrays, maps and pointers of these; -in is refused
+// for a source and -out for a sink, which have no such pad. The package
+// name is taken from the Go files in DIR, or from DIR's name if it has
+// none, and the file gets the
 // go:generate line if no file of the package has it yet. It refuses to
 // overwrite either file unless -force is given. It exits 0 on success, 1
 // on an error, 2 without a Name, and prints the next steps: go generate

@@ -11,7 +11,7 @@ import (
 
 // newModule makes a module that uses this repository's sgn, makes it the
 // working directory, and returns it.
-func newModule(t *testing.T) string {
+func newModule(t testing.TB) string {
 	t.Helper()
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -79,6 +79,8 @@ func TestNewElementCompilesAfterGenerate(t *testing.T) {
 	}
 	mustRun(t, "new-element", "-kind", "transform", "-in", "[]float64", "-out", "string", "-dir", "elems", "Format")
 	mustRun(t, "new-element", "-kind", "transform", "-in", "[][]string", "-out", "[][]string", "-dir", "elems", "Relay")
+	mustRun(t, "new-element", "-kind", "transform", "-in", "map[string][2]int8", "-out", "*float32", "-dir", "elems", "Index")
+	mustRun(t, "new-element", "-kind", "transform", "-in", "map[uint16][]bool", "-out", "map[uint16][]bool", "-dir", "elems", "Keep")
 	mustRun(t, "new-element", "-kind", "sink", "-in", "string", "-dir", "elems", "Print")
 	mustRun(t, "generate", "./...")
 	for _, path := range []string{"elems/sgn_gen.go", "elems/sgnworkers/elems-ticks/main.go", "elems/sgnworkers/elems-format/main.go", "elems/sgnworkers/elems-print/main.go"} {
@@ -168,9 +170,9 @@ func TestNewElementRejectsBadArguments(t *testing.T) {
 		{"new-element", "square"},
 		{"new-element", "-kind", "filter", "Square"},
 		{"new-element", "-in", "map[", "Square"},
-		{"new-element", "-in", "map[string]int", "Square"},
-		{"new-element", "-in", "*int", "Square"},
-		{"new-element", "-in", "[4]int", "Square"},
+		{"new-element", "-in", "map[string]geo.Point", "Square"},
+		{"new-element", "-in", "[N]int", "Square"},
+		{"new-element", "-in", "chan int", "Square"},
 		{"new-element", "-out", "geo.Point", "Square"},
 		{"new-element", "-out", "[]Undeclared", "Square"},
 		{"new-element", "-out", "error", "Square"},
@@ -204,7 +206,7 @@ type Pass struct {
 func (p *Pass) Process(ctx *sgn.Context, f sgn.Frame[int64]) (sgn.Frame[int64], error) { return f, nil }
 `
 
-func putFile(t *testing.T, path, src string) {
+func putFile(t testing.TB, path, src string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		t.Fatal(err)
@@ -242,7 +244,7 @@ import "github.com/sgn-go/sgn"
 //sgn:element
 type Bad struct {
 	In sgn.Sink[chan int] `+"`sgn:\"in\"`"+`
-	X  map[int]int
+	X  map[bool]int
 }
 `)
 	code, _, errOut := sgngen(t, "check", "./...")
@@ -251,7 +253,7 @@ type Bad struct {
 	}
 	code, _, errOut = sgngen(t, "generate", "./...")
 	want := "elems/bad.go:7:2: sgn: pad In: frame type chan int has no codec: a channel cannot be sent to another process; send the values it carries instead\n" +
-		"elems/bad.go:8:2: sgn: config field X: type map[int]int has no codec: maps are not supported yet; use a slice of a struct with a field of type int and one of type int\n"
+		"elems/bad.go:8:2: sgn: config field X: type map[bool]int has no codec: a map's keys must be strings or integers; use a key of type string or of an integer type, or a slice of a struct with a field of type bool and one of type int\n"
 	if code != 1 || errOut != filepath.FromSlash(want) {
 		t.Errorf("generate of a package with errors: exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", code, errOut, want)
 	}

@@ -148,10 +148,16 @@ func sample(typ string) string {
 		return sample(types.ExprString(t.X))
 	case *ast.ArrayType:
 		elem := sample(types.ExprString(t.Elt))
-		if t.Len != nil || elem == "" {
+		if elem == "" {
 			return ""
 		}
 		return typ + "{" + elem + "}"
+	case *ast.MapType:
+		key, elem := sample(types.ExprString(t.Key)), sample(types.ExprString(t.Value))
+		if key == "" || elem == "" {
+			return ""
+		}
+		return typ + "{" + key + ": " + elem + "}"
 	case *ast.Ident:
 		switch t.Name {
 		case "string":
@@ -232,33 +238,45 @@ func packageOf(dir string) (*dirPackage, error) {
 
 // checkFrameType checks that typ, a -in or -out type, is one the new
 // element's file can use without an import: a builtin type sgngen encodes,
-// a type declared in pkg, or slices of these. Whether a type of pkg can be
-// encoded is for generate to tell.
+// a type declared in pkg, or slices, arrays, maps and pointers of these.
+// Whether such a type can be encoded (a map with keys of type bool cannot)
+// is for generate to tell.
 func checkFrameType(typ string, pkg *dirPackage) error {
 	x, err := parser.ParseExpr(typ)
 	if err != nil {
 		return fmt.Errorf("frame type %q is not a Go type: %v", typ, err)
 	}
-	for {
-		switch t := x.(type) {
-		case *ast.ArrayType:
-			if t.Len == nil {
-				x = t.Elt
-				continue
+	return checkTypeExpr(typ, x, pkg)
+}
+
+// checkTypeExpr checks x, a part of the frame type typ, for checkFrameType.
+func checkTypeExpr(typ string, x ast.Expr, pkg *dirPackage) error {
+	switch t := x.(type) {
+	case *ast.ArrayType:
+		if t.Len != nil {
+			if _, ok := t.Len.(*ast.BasicLit); !ok {
+				break
 			}
-		case *ast.ParenExpr:
-			x = t.X
-			continue
-		case *ast.Ident:
-			if pkg.types[t.Name] || builtinFrameTypes[t.Name] {
-				return nil
-			}
-			return fmt.Errorf("frame type %s: %s is neither a builtin type sgngen encodes nor a type declared in package %s", typ, t.Name, pkg.name)
-		case *ast.SelectorExpr:
-			return fmt.Errorf("frame type %s: new-element cannot import packages; use a type of package %s, or edit the file it writes", typ, pkg.name)
 		}
-		return fmt.Errorf("frame type %s: not a type sgngen encodes (a builtin type, a type of package %s, or a slice of one)", typ, pkg.name)
+		return checkTypeExpr(typ, t.Elt, pkg)
+	case *ast.MapType:
+		if err := checkTypeExpr(typ, t.Key, pkg); err != nil {
+			return err
+		}
+		return checkTypeExpr(typ, t.Value, pkg)
+	case *ast.StarExpr:
+		return checkTypeExpr(typ, t.X, pkg)
+	case *ast.ParenExpr:
+		return checkTypeExpr(typ, t.X, pkg)
+	case *ast.Ident:
+		if pkg.types[t.Name] || builtinFrameTypes[t.Name] {
+			return nil
+		}
+		return fmt.Errorf("frame type %s: %s is neither a builtin type sgngen encodes nor a type declared in package %s", typ, t.Name, pkg.name)
+	case *ast.SelectorExpr:
+		return fmt.Errorf("frame type %s: new-element cannot import packages; use a type of package %s, or edit the file it writes", typ, pkg.name)
 	}
+	return fmt.Errorf("frame type %s: not a type sgngen encodes (a builtin type, a type of package %s, or a slice, array, map or pointer of these)", typ, pkg.name)
 }
 
 // builtinFrameTypes are the predeclared types that sgngen encodes.

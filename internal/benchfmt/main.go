@@ -3,13 +3,19 @@
 // figures the project is judged by have the names of the table below;
 // any other is named after its benchmark, without the "Benchmark" prefix
 // and the GOMAXPROCS suffix, one line per metric. Other lines are dropped.
+//
+// With -table FILE, it also writes the named figures as the README's
+// results tables: each figure next to what it is judged against in the
+// same run, the ratio, the target, and Python SGN's figure.
 package main
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -17,19 +23,52 @@ import (
 var figures = map[[2]string]string{
 	{"InProcessInt64", "frames/s"}:           "small_inproc_fps",
 	{"WorkerInt64", "frames/s"}:              "small_worker_fps",
+	{"Worker2Int64", "frames/s"}:             "small_worker2_fps",
+	{"InProcessInt64Observed", "frames/s"}:   "small_inproc_observed_fps",
+	{"WorkerInt64Observed", "frames/s"}:      "small_worker_observed_fps",
 	{"LargeWorker", "GB/s"}:                  "large_worker_gbps",
 	{"LargeWorkerStruct", "GB/s"}:            "large_worker_struct_gbps",
 	{"LargeWorkerCopied", "GB/s"}:            "large_worker_copied_gbps",
+	{"RoundTrip", "µs-p50"}:                  "rtt_us_p50",
+	{"RoundTrip", "µs-p99"}:                  "rtt_us_p99",
+	{"Shutdown", "ms"}:                       "shutdown_ms",
+	{"WorkerStart", "ms"}:                    "worker_start_ms",
+	{"Chain/workers=1", "frames/s"}:          "chain_1_workers_fps",
+	{"Chain/workers=2", "frames/s"}:          "chain_2_workers_fps",
+	{"Chain/workers=4", "frames/s"}:          "chain_4_workers_fps",
+	{"Chain/workers=8", "frames/s"}:          "chain_8_workers_fps",
+	{"Chain/workers=16", "frames/s"}:         "chain_16_workers_fps",
+	{"Pipelines/pipelines=1", "frames/s"}:    "pipelines_1_fps",
+	{"Pipelines/pipelines=2", "frames/s"}:    "pipelines_2_fps",
+	{"Pipelines/pipelines=4", "frames/s"}:    "pipelines_4_fps",
+	{"Pipelines/pipelines=8", "frames/s"}:    "pipelines_8_fps",
+	{"PipeMessages", "msgs/s"}:               "floor_pipe_msgs",
+	{"PipeBatchedMessages", "msgs/s"}:        "floor_pipe_batched_msgs",
+	{"PipeRoundTrip", "µs-p50"}:              "floor_pipe_rtt_us",
 	{"Memcpy1MiB", "GB/s"}:                   "floor_memcpy_gbps",
-	{"WorkerStartToFinish", "ns/op"}:         "worker_run_ns",
+	{"CodecEncode", "ns/op"}:                 "codec_encode_ns",
+	{"CodecEncode", "allocs/op"}:             "codec_encode_allocs",
+	{"CodecDecode", "ns/op"}:                 "codec_decode_ns",
+	{"CodecReflectEncode", "ns/op"}:          "codec_reflect_encode_ns",
+	{"CodecReflectDecode", "ns/op"}:          "codec_reflect_decode_ns",
+	{"Generate50", "s/op"}:                   "sgngen_generate_50_s",
 	{"NATSWorkerInt64", "frames/s"}:          "nats_worker_fps",
 	{"NATSWorkerInt64Queue1000", "frames/s"}: "nats_worker_q1000_fps",
 	{"NATSPubSub64", "msgs/s"}:               "floor_nats_msgs",
+	{"NATSRoundTrip", "µs-p50"}:              "nats_rtt_us_p50",
+	{"NATSRoundTrip", "µs-p99"}:              "nats_rtt_us_p99",
 }
 
 var procs = regexp.MustCompile(`-\d+$`)
 
+// quantile is the suffix that tells two metrics of one unit apart
+// ("µs-p50"); the figure's name says it instead.
+var quantile = regexp.MustCompile(`-p\d+$`)
+
 func main() {
+	table := flag.String("table", "", "also write the results as Markdown tables to this `file`")
+	flag.Parse()
+	figs := map[string]figure{}
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -40,7 +79,11 @@ func main() {
 		named := false
 		for i := 2; i+1 < len(f); i += 2 {
 			if name, ok := figures[[2]string{bench, f[i+1]}]; ok {
-				fmt.Printf("BENCH %s %s %s\n", name, f[i], f[i+1])
+				unit := quantile.ReplaceAllString(f[i+1], "")
+				fmt.Printf("BENCH %s %s %s\n", name, f[i], unit)
+				if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+					figs[name] = figure{v, unit}
+				}
 				named = true
 			}
 		}
@@ -56,5 +99,13 @@ func main() {
 	if err := sc.Err(); err != nil {
 		fmt.Fprintln(os.Stderr, "benchfmt:", err)
 		os.Exit(1)
+	}
+	if *table != "" {
+		var b strings.Builder
+		writeTable(&b, figs)
+		if err := os.WriteFile(*table, []byte(b.String()), 0o666); err != nil {
+			fmt.Fprintln(os.Stderr, "benchfmt:", err)
+			os.Exit(1)
+		}
 	}
 }

@@ -7,12 +7,13 @@ package testelems
 import (
 	sgn "github.com/sgn-go/sgn"
 	wire "github.com/sgn-go/sgn/wire"
+	os "os"
 	time "time"
 )
 
 // This file needs a compatible version of package sgn. If the line below
 // does not compile, regenerate it with go generate.
-const _ = sgn.GeneratedV1
+const _ = sgn.GeneratedV2
 
 var (
 	_ sgn.Element = (*Affine)(nil)
@@ -67,10 +68,10 @@ func (e *Affine) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(5)
-			w.Text("Mul")
-			w.Float64(e.Mul)
 			w.Text("Add")
 			w.Float64(e.Add)
+			w.Text("Mul")
+			w.Float64(e.Mul)
 			w.Text("Copy")
 			w.Bool(e.Copy)
 			w.Text("Alloc")
@@ -97,6 +98,7 @@ func (e *Affine) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "f81cef3772633093",
 	}
 }
 
@@ -129,6 +131,7 @@ func (e *AllocTee) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "3459f0219819ac65",
 	}
 }
 
@@ -167,6 +170,7 @@ func (e *Blob) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "a09f692273d2e460",
 	}
 }
 
@@ -181,14 +185,14 @@ func (e *BlobSink) SGNElement() sgn.Spec {
 		Run:       e.Run,
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(4)
-			w.Text("PIDFile")
-			w.Text(e.PIDFile)
-			w.Text("ExitAt")
-			w.Int(e.ExitAt)
 			w.Text("Limit")
 			w.Int(e.Limit)
 			w.Text("Stuck")
 			w.Bool(e.Stuck)
+			w.Text("ExitAt")
+			w.Int(e.ExitAt)
+			w.Text("PIDFile")
+			w.Text(e.PIDFile)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -207,6 +211,7 @@ func (e *BlobSink) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "e7d56171af38fe9d",
 	}
 }
 
@@ -223,10 +228,10 @@ func (e *Bump) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(2)
-			w.Text("Segment")
-			w.Text(e.Segment)
 			w.Text("Key")
 			w.Text(e.Key)
+			w.Text("Segment")
+			w.Text(e.Segment)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -241,6 +246,7 @@ func (e *Bump) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "e9992fafbeb90b03",
 	}
 }
 
@@ -280,6 +286,7 @@ func (e *Chatter) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "23310c503da6e4a5",
 	}
 }
 
@@ -310,6 +317,7 @@ func (e *CheckChunkStamps) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "f2cd98055522d6c2",
 	}
 }
 
@@ -340,6 +348,7 @@ func (e *CheckStamps) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "14d26121011e8602",
 	}
 }
 
@@ -358,10 +367,10 @@ func (e *Chunks) SGNElement() sgn.Spec {
 			w.MapHeader(3)
 			w.Text("Len")
 			w.Int(e.Len)
-			w.Text("Count")
-			w.Int(e.Count)
 			w.Text("Alloc")
 			w.Bool(e.Alloc)
+			w.Text("Count")
+			w.Int(e.Count)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -378,6 +387,7 @@ func (e *Chunks) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "5479d728b44af440",
 	}
 }
 
@@ -412,6 +422,7 @@ func (e *Collect) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "97116e1e3ca50daa",
 	}
 }
 
@@ -425,6 +436,7 @@ func (e *Concat) SGNElement() sgn.Spec {
 		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecInt64)},
 		Method:    "Run",
 		Run:       e.Run,
+		Schema:    "4edcee12e671b5af",
 	}
 }
 
@@ -441,10 +453,10 @@ func (e *Count) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(3)
-			w.Text("From")
-			w.Int(e.From)
 			w.Text("To")
 			w.Int(e.To)
+			w.Text("From")
+			w.Int(e.From)
 			w.Text("Crash")
 			sgnEncodeCrash(w, &e.Crash)
 		},
@@ -463,6 +475,7 @@ func (e *Count) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "9526959dde81b121",
 	}
 }
 
@@ -494,6 +507,7 @@ func (e *Describe) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "6607bb084e4fb125",
 	}
 }
 
@@ -508,6 +522,7 @@ func (e *Floats) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
+		Schema: "ca53e394d98f1609",
 	}
 }
 
@@ -525,10 +540,10 @@ func (e *Gain) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(2)
-			w.Text("Factor")
-			w.Float32(e.Factor)
 			w.Text("Tag")
 			w.Text(e.Tag)
+			w.Text("Factor")
+			w.Float32(e.Factor)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -543,6 +558,7 @@ func (e *Gain) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "2cf8a6f3e607bf02",
 	}
 }
 
@@ -571,6 +587,7 @@ func (e *Head) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "a33bd20e03ca3153",
 	}
 }
 
@@ -599,6 +616,7 @@ func (e *HeadFloats) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "1af78e691eca2025",
 	}
 }
 
@@ -627,6 +645,7 @@ func (e *OneBlob) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "59da6717373f0e0c",
 	}
 }
 
@@ -645,10 +664,10 @@ func (e *Ramp) SGNElement() sgn.Spec {
 			w.MapHeader(3)
 			w.Text("Len")
 			w.Int(e.Len)
-			w.Text("Count")
-			w.Int(e.Count)
 			w.Text("Alloc")
 			w.Bool(e.Alloc)
+			w.Text("Count")
+			w.Int(e.Count)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -665,6 +684,7 @@ func (e *Ramp) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "1596e5ddf4b5c6ce",
 	}
 }
 
@@ -679,6 +699,7 @@ func (e *Readings) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
+		Schema: "f2a15b1ad6a92fb8",
 	}
 }
 
@@ -710,6 +731,7 @@ func (e *Relabel) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "dd20a780e4f43ba6",
 	}
 }
 
@@ -725,6 +747,7 @@ func (e *Restamp) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
+		Schema: "d6f97d9ca3627205",
 	}
 }
 
@@ -740,6 +763,7 @@ func (e *RestampChunk) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
+		Schema: "c47fd700f751ff17",
 	}
 }
 
@@ -756,14 +780,14 @@ func (e *Rows) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(4)
-			w.Text("Rows")
-			w.Int(e.Rows)
 			w.Text("Len")
 			w.Int(e.Len)
-			w.Text("Count")
-			w.Int(e.Count)
+			w.Text("Rows")
+			w.Int(e.Rows)
 			w.Text("Alloc")
 			w.Bool(e.Alloc)
+			w.Text("Count")
+			w.Int(e.Count)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -782,6 +806,7 @@ func (e *Rows) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "abec6b105b48b059",
 	}
 }
 
@@ -799,16 +824,16 @@ func (e *Scale) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(5)
+			w.Text("Crash")
+			sgnEncodeCrash(w, &e.Crash)
+			w.Text("ExitAt")
+			w.Int(e.ExitAt)
 			w.Text("Factor")
 			w.Int(e.Factor)
 			w.Text("FailAt")
 			w.Int(e.FailAt)
 			w.Text("PanicAt")
 			w.Int(e.PanicAt)
-			w.Text("ExitAt")
-			w.Int(e.ExitAt)
-			w.Text("Crash")
-			sgnEncodeCrash(w, &e.Crash)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -829,6 +854,7 @@ func (e *Scale) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "c9719048a5ce06bd",
 	}
 }
 
@@ -845,10 +871,10 @@ func (e *Spawn) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(3)
-			w.Text("Command")
-			w.Text(e.Command)
 			w.Text("Args")
 			wire.EncodeStrings(w, e.Args)
+			w.Text("Command")
+			w.Text(e.Command)
 			w.Text("PIDFile")
 			w.Text(e.PIDFile)
 		},
@@ -867,6 +893,7 @@ func (e *Spawn) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "f744036cfa20a74d",
 	}
 }
 
@@ -883,12 +910,12 @@ func (e *Stall) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(3)
-			w.Text("PIDFile")
-			w.Text(e.PIDFile)
-			w.Text("InStart")
-			w.Bool(e.InStart)
 			w.Text("Heeds")
 			w.Bool(e.Heeds)
+			w.Text("InStart")
+			w.Bool(e.InStart)
+			w.Text("PIDFile")
+			w.Text(e.PIDFile)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -905,6 +932,7 @@ func (e *Stall) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "5e48071d22075d11",
 	}
 }
 
@@ -923,10 +951,10 @@ func (e *Stamp) SGNElement() sgn.Spec {
 			w.MapHeader(3)
 			w.Text("Len")
 			w.Int(e.Len)
-			w.Text("Count")
-			w.Int(e.Count)
 			w.Text("Alloc")
 			w.Bool(e.Alloc)
+			w.Text("Count")
+			w.Int(e.Count)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -943,6 +971,7 @@ func (e *Stamp) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "9592b79338b6cd2f",
 	}
 }
 
@@ -961,10 +990,10 @@ func (e *StampChunks) SGNElement() sgn.Spec {
 			w.MapHeader(3)
 			w.Text("Len")
 			w.Int(e.Len)
-			w.Text("Count")
-			w.Int(e.Count)
 			w.Text("Alloc")
 			w.Bool(e.Alloc)
+			w.Text("Count")
+			w.Int(e.Count)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -981,6 +1010,7 @@ func (e *StampChunks) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "cfcbe7ab8aac9f83",
 	}
 }
 
@@ -997,10 +1027,10 @@ func (e *Tally) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(2)
-			w.Text("First")
-			w.Int(e.First)
 			w.Text("Step")
 			w.Int(e.Step)
+			w.Text("First")
+			w.Int(e.First)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -1015,6 +1045,7 @@ func (e *Tally) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "d9ee4bc6752d3a91",
 	}
 }
 
@@ -1030,6 +1061,7 @@ func (e *Touch) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
+		Schema: "2ef83081d862eea2",
 	}
 }
 
@@ -1042,6 +1074,7 @@ func (e *UntilEOS) SGNElement() sgn.Spec {
 		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
 		Method:    "Run",
 		Run:       e.Run,
+		Schema:    "d4b02e156fe31b8f",
 	}
 }
 
@@ -1058,12 +1091,12 @@ func (e *Verify) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(5)
+			w.Text("Add")
+			w.Float64(e.Add)
 			w.Text("Len")
 			w.Int(e.Len)
 			w.Text("Mul")
 			w.Float64(e.Mul)
-			w.Text("Add")
-			w.Float64(e.Add)
 			w.Text("Delay")
 			w.Int(int64(e.Delay))
 			w.Text("Memory")
@@ -1088,6 +1121,7 @@ func (e *Verify) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "60baf49bc1a7cbd6",
 	}
 }
 
@@ -1126,6 +1160,7 @@ func (e *VerifyChunks) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "21d7d12f3d69ce4d",
 	}
 }
 
@@ -1154,6 +1189,7 @@ func (e *VerifyInTurn) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "640f17f3c3b7db64",
 	}
 }
 
@@ -1170,10 +1206,10 @@ func (e *VerifyRows) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(2)
-			w.Text("Rows")
-			w.Int(e.Rows)
 			w.Text("Len")
 			w.Int(e.Len)
+			w.Text("Rows")
+			w.Int(e.Rows)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -1188,6 +1224,7 @@ func (e *VerifyRows) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "71e5f21c888e22cf",
 	}
 }
 
@@ -1258,10 +1295,10 @@ func sgnEncodeChunk(w *wire.Encoder, v *Chunk) {
 	w.Int(v.Seq)
 	w.Text("Rate")
 	w.Float64(v.Rate)
-	w.Text("Samples")
-	wire.EncodeFloat32s(w, v.Samples)
 	w.Text("Channel")
 	w.Text(v.Channel)
+	w.Text("Samples")
+	wire.EncodeFloat32s(w, v.Samples)
 }
 
 // sgnDecodeChunk sets the fields of v from a CBOR map, skipping keys it does not know.
@@ -1314,16 +1351,16 @@ func sgnDecodeCrash(d *wire.Decoder, v *Crash) {
 // sgnEncodeReading writes v as a CBOR map keyed by field name.
 func sgnEncodeReading(w *wire.Encoder, v *Reading) {
 	w.MapHeader(5)
-	w.Text("Seq")
-	w.Int(v.Seq)
-	w.Text("Values")
-	wire.EncodeFloat64s(w, v.Values)
-	w.Text("label")
-	w.Text(v.Label)
-	w.Text("Raw")
-	w.Bytes(v.Raw)
 	w.Text("Ok")
 	w.Bool(v.Ok)
+	w.Text("Raw")
+	w.Bytes(v.Raw)
+	w.Text("Seq")
+	w.Int(v.Seq)
+	w.Text("label")
+	w.Text(v.Label)
+	w.Text("Values")
+	wire.EncodeFloat64s(w, v.Values)
 }
 
 // sgnDecodeReading sets the fields of v from a CBOR map, skipping keys it does not know.
@@ -1346,3 +1383,608 @@ func sgnDecodeReading(d *wire.Decoder, v *Reading) {
 		}
 	}
 }
+
+// The types below as sgngen saw them when it generated this file: a function
+// below does not compile once its type has changed (a field added, removed,
+// renamed or retyped, a tag changed). Run go generate then.
+
+func _() {
+	type Affine_changed__run_go_generate = struct {
+		In    sgn.Sink[[]float64]   `sgn:"in"`
+		Out   sgn.Source[[]float64] `sgn:"out"`
+		Mul   float64
+		Add   float64
+		Copy  bool
+		Alloc bool
+		Crash Crash
+	}
+	var _ Affine_changed__run_go_generate = Affine{} // Affine changed since this file was generated: run go generate
+}
+
+func _(Affine_has_a_Run_method__run_go_generate struct {
+	*Affine
+	sgnNoRun
+}) {
+	Affine_has_a_Run_method__run_go_generate.Run() // Affine has a Run method now: run go generate
+}
+
+func _() {
+	type AllocTee_changed__run_go_generate = struct {
+		A     sgn.Source[[]float64] `sgn:"a"`
+		B     sgn.Source[[]float64] `sgn:"b"`
+		Len   int64
+		Count int64
+	}
+	var _ AllocTee_changed__run_go_generate = AllocTee{} // AllocTee changed since this file was generated: run go generate
+}
+
+func _() {
+	type Blob_changed__run_go_generate = struct {
+		Out    sgn.Source[[]byte] `sgn:"out"`
+		Size   int64
+		Count  int64
+		ExitAt int64
+		n      int64
+	}
+	var _ Blob_changed__run_go_generate = Blob{} // Blob changed since this file was generated: run go generate
+}
+
+func _(Blob_has_a_Run_method__run_go_generate struct {
+	*Blob
+	sgnNoRun
+}) {
+	Blob_has_a_Run_method__run_go_generate.Run() // Blob has a Run method now: run go generate
+}
+
+func _() {
+	type BlobSink_changed__run_go_generate = struct {
+		In      sgn.Sink[[]byte] `sgn:"in"`
+		PIDFile string
+		ExitAt  int64
+		Limit   int64
+		Stuck   bool
+		frames  int64
+		bytes   int64
+	}
+	var _ BlobSink_changed__run_go_generate = BlobSink{} // BlobSink changed since this file was generated: run go generate
+}
+
+func _() {
+	type Bump_changed__run_go_generate = struct {
+		Out     sgn.Source[float64] `sgn:"out"`
+		Segment string
+		Key     string
+	}
+	var _ Bump_changed__run_go_generate = Bump{} // Bump changed since this file was generated: run go generate
+}
+
+func _(Bump_has_a_Run_method__run_go_generate struct {
+	*Bump
+	sgnNoRun
+}) {
+	Bump_has_a_Run_method__run_go_generate.Run() // Bump has a Run method now: run go generate
+}
+
+func _() {
+	type Chatter_changed__run_go_generate = struct {
+		In    sgn.Sink[int64]   `sgn:"in"`
+		Out   sgn.Source[int64] `sgn:"out"`
+		Tag   string
+		Burst int64
+		Crash Crash
+		burst bool
+	}
+	var _ Chatter_changed__run_go_generate = Chatter{} // Chatter changed since this file was generated: run go generate
+}
+
+func _(Chatter_has_a_Run_method__run_go_generate struct {
+	*Chatter
+	sgnNoRun
+}) {
+	Chatter_has_a_Run_method__run_go_generate.Run() // Chatter has a Run method now: run go generate
+}
+
+func _() {
+	type CheckChunkStamps_changed__run_go_generate = struct {
+		In     sgn.Sink[Chunk] `sgn:"in"`
+		Factor float32
+		chunks int64
+	}
+	var _ CheckChunkStamps_changed__run_go_generate = CheckChunkStamps{} // CheckChunkStamps changed since this file was generated: run go generate
+}
+
+func _(CheckChunkStamps_has_a_Run_method__run_go_generate struct {
+	*CheckChunkStamps
+	sgnNoRun
+}) {
+	CheckChunkStamps_has_a_Run_method__run_go_generate.Run() // CheckChunkStamps has a Run method now: run go generate
+}
+
+func _() {
+	type CheckStamps_changed__run_go_generate = struct {
+		In     sgn.Sink[[]float64] `sgn:"in"`
+		Add    float64
+		frames int64
+	}
+	var _ CheckStamps_changed__run_go_generate = CheckStamps{} // CheckStamps changed since this file was generated: run go generate
+}
+
+func _(CheckStamps_has_a_Run_method__run_go_generate struct {
+	*CheckStamps
+	sgnNoRun
+}) {
+	CheckStamps_has_a_Run_method__run_go_generate.Run() // CheckStamps has a Run method now: run go generate
+}
+
+func _() {
+	type Chunks_changed__run_go_generate = struct {
+		Out   sgn.Source[Chunk] `sgn:"out"`
+		Len   int64
+		Count int64
+		Alloc bool
+		k     int64
+	}
+	var _ Chunks_changed__run_go_generate = Chunks{} // Chunks changed since this file was generated: run go generate
+}
+
+func _(Chunks_has_a_Run_method__run_go_generate struct {
+	*Chunks
+	sgnNoRun
+}) {
+	Chunks_has_a_Run_method__run_go_generate.Run() // Chunks has a Run method now: run go generate
+}
+
+func _() {
+	type Collect_changed__run_go_generate = struct {
+		In    sgn.Sink[int64] `sgn:"in"`
+		File  string
+		Crash Crash
+		got   []int64
+		eos   bool
+		out   *os.File
+	}
+	var _ Collect_changed__run_go_generate = Collect{} // Collect changed since this file was generated: run go generate
+}
+
+func _(Collect_has_a_Run_method__run_go_generate struct {
+	*Collect
+	sgnNoRun
+}) {
+	Collect_has_a_Run_method__run_go_generate.Run() // Collect has a Run method now: run go generate
+}
+
+func _() {
+	type Concat_changed__run_go_generate = struct {
+		A   sgn.Sink[int64]   `sgn:"a"`
+		B   sgn.Sink[int64]   `sgn:"b"`
+		Out sgn.Source[int64] `sgn:"out"`
+	}
+	var _ Concat_changed__run_go_generate = Concat{} // Concat changed since this file was generated: run go generate
+}
+
+func _() {
+	type Count_changed__run_go_generate = struct {
+		Out     sgn.Source[int64] `sgn:"out"`
+		From    int64
+		To      int64
+		Crash   Crash
+		next    int64
+		started bool
+	}
+	var _ Count_changed__run_go_generate = Count{} // Count changed since this file was generated: run go generate
+}
+
+func _(Count_has_a_Run_method__run_go_generate struct {
+	*Count
+	sgnNoRun
+}) {
+	Count_has_a_Run_method__run_go_generate.Run() // Count has a Run method now: run go generate
+}
+
+func _() {
+	type Describe_changed__run_go_generate = struct {
+		In    sgn.Sink[int64]     `sgn:"in"`
+		Out   sgn.Source[Reading] `sgn:"out"`
+		Label string
+	}
+	var _ Describe_changed__run_go_generate = Describe{} // Describe changed since this file was generated: run go generate
+}
+
+func _(Describe_has_a_Run_method__run_go_generate struct {
+	*Describe
+	sgnNoRun
+}) {
+	Describe_has_a_Run_method__run_go_generate.Run() // Describe has a Run method now: run go generate
+}
+
+func _() {
+	type Floats_changed__run_go_generate = struct {
+		In  sgn.Sink[float64] `sgn:"in"`
+		got []sgn.Frame[float64]
+	}
+	var _ Floats_changed__run_go_generate = Floats{} // Floats changed since this file was generated: run go generate
+}
+
+func _(Floats_has_a_Run_method__run_go_generate struct {
+	*Floats
+	sgnNoRun
+}) {
+	Floats_has_a_Run_method__run_go_generate.Run() // Floats has a Run method now: run go generate
+}
+
+func _() {
+	type Gain_changed__run_go_generate = struct {
+		In     sgn.Sink[Chunk]   `sgn:"in"`
+		Out    sgn.Source[Chunk] `sgn:"out"`
+		Factor float32
+		Tag    string
+	}
+	var _ Gain_changed__run_go_generate = Gain{} // Gain changed since this file was generated: run go generate
+}
+
+func _(Gain_has_a_Run_method__run_go_generate struct {
+	*Gain
+	sgnNoRun
+}) {
+	Gain_has_a_Run_method__run_go_generate.Run() // Gain has a Run method now: run go generate
+}
+
+func _() {
+	type Head_changed__run_go_generate = struct {
+		In    sgn.Sink[int64] `sgn:"in"`
+		Limit int64
+	}
+	var _ Head_changed__run_go_generate = Head{} // Head changed since this file was generated: run go generate
+}
+
+func _() {
+	type HeadFloats_changed__run_go_generate = struct {
+		In    sgn.Sink[[]float64] `sgn:"in"`
+		Limit int64
+	}
+	var _ HeadFloats_changed__run_go_generate = HeadFloats{} // HeadFloats changed since this file was generated: run go generate
+}
+
+func _() {
+	type OneBlob_changed__run_go_generate = struct {
+		Out  sgn.Source[[]byte] `sgn:"out"`
+		Size int64
+	}
+	var _ OneBlob_changed__run_go_generate = OneBlob{} // OneBlob changed since this file was generated: run go generate
+}
+
+func _() {
+	type Ramp_changed__run_go_generate = struct {
+		Out   sgn.Source[[]float64] `sgn:"out"`
+		Len   int64
+		Count int64
+		Alloc bool
+		k     int64
+	}
+	var _ Ramp_changed__run_go_generate = Ramp{} // Ramp changed since this file was generated: run go generate
+}
+
+func _(Ramp_has_a_Run_method__run_go_generate struct {
+	*Ramp
+	sgnNoRun
+}) {
+	Ramp_has_a_Run_method__run_go_generate.Run() // Ramp has a Run method now: run go generate
+}
+
+func _() {
+	type Readings_changed__run_go_generate = struct {
+		In  sgn.Sink[Reading] `sgn:"in"`
+		got []sgn.Frame[Reading]
+	}
+	var _ Readings_changed__run_go_generate = Readings{} // Readings changed since this file was generated: run go generate
+}
+
+func _(Readings_has_a_Run_method__run_go_generate struct {
+	*Readings
+	sgnNoRun
+}) {
+	Readings_has_a_Run_method__run_go_generate.Run() // Readings has a Run method now: run go generate
+}
+
+func _() {
+	type Relabel_changed__run_go_generate = struct {
+		In     sgn.Sink[Reading]   `sgn:"in"`
+		Out    sgn.Source[Reading] `sgn:"out"`
+		Suffix string
+	}
+	var _ Relabel_changed__run_go_generate = Relabel{} // Relabel changed since this file was generated: run go generate
+}
+
+func _(Relabel_has_a_Run_method__run_go_generate struct {
+	*Relabel
+	sgnNoRun
+}) {
+	Relabel_has_a_Run_method__run_go_generate.Run() // Relabel has a Run method now: run go generate
+}
+
+func _() {
+	type Restamp_changed__run_go_generate = struct {
+		In  sgn.Sink[[]float64]   `sgn:"in"`
+		Out sgn.Source[[]float64] `sgn:"out"`
+	}
+	var _ Restamp_changed__run_go_generate = Restamp{} // Restamp changed since this file was generated: run go generate
+}
+
+func _(Restamp_has_a_Run_method__run_go_generate struct {
+	*Restamp
+	sgnNoRun
+}) {
+	Restamp_has_a_Run_method__run_go_generate.Run() // Restamp has a Run method now: run go generate
+}
+
+func _() {
+	type RestampChunk_changed__run_go_generate = struct {
+		In  sgn.Sink[Chunk]   `sgn:"in"`
+		Out sgn.Source[Chunk] `sgn:"out"`
+	}
+	var _ RestampChunk_changed__run_go_generate = RestampChunk{} // RestampChunk changed since this file was generated: run go generate
+}
+
+func _(RestampChunk_has_a_Run_method__run_go_generate struct {
+	*RestampChunk
+	sgnNoRun
+}) {
+	RestampChunk_has_a_Run_method__run_go_generate.Run() // RestampChunk has a Run method now: run go generate
+}
+
+func _() {
+	type Rows_changed__run_go_generate = struct {
+		Out   sgn.Source[[][]float64] `sgn:"out"`
+		Rows  int64
+		Len   int64
+		Count int64
+		Alloc bool
+		k     int64
+	}
+	var _ Rows_changed__run_go_generate = Rows{} // Rows changed since this file was generated: run go generate
+}
+
+func _(Rows_has_a_Run_method__run_go_generate struct {
+	*Rows
+	sgnNoRun
+}) {
+	Rows_has_a_Run_method__run_go_generate.Run() // Rows has a Run method now: run go generate
+}
+
+func _() {
+	type Scale_changed__run_go_generate = struct {
+		In      sgn.Sink[int64]   `sgn:"in"`
+		Out     sgn.Source[int64] `sgn:"out"`
+		Factor  int64
+		FailAt  int64
+		PanicAt int64
+		ExitAt  int64
+		Crash   Crash
+	}
+	var _ Scale_changed__run_go_generate = Scale{} // Scale changed since this file was generated: run go generate
+}
+
+func _(Scale_has_a_Run_method__run_go_generate struct {
+	*Scale
+	sgnNoRun
+}) {
+	Scale_has_a_Run_method__run_go_generate.Run() // Scale has a Run method now: run go generate
+}
+
+func _() {
+	type Spawn_changed__run_go_generate = struct {
+		Out     sgn.Source[[]float64] `sgn:"out"`
+		Command string
+		Args    []string
+		PIDFile string
+	}
+	var _ Spawn_changed__run_go_generate = Spawn{} // Spawn changed since this file was generated: run go generate
+}
+
+func _(Spawn_has_a_Run_method__run_go_generate struct {
+	*Spawn
+	sgnNoRun
+}) {
+	Spawn_has_a_Run_method__run_go_generate.Run() // Spawn has a Run method now: run go generate
+}
+
+func _() {
+	type Stall_changed__run_go_generate = struct {
+		In      sgn.Sink[int64] `sgn:"in"`
+		PIDFile string
+		InStart bool
+		Heeds   bool
+	}
+	var _ Stall_changed__run_go_generate = Stall{} // Stall changed since this file was generated: run go generate
+}
+
+func _(Stall_has_a_Run_method__run_go_generate struct {
+	*Stall
+	sgnNoRun
+}) {
+	Stall_has_a_Run_method__run_go_generate.Run() // Stall has a Run method now: run go generate
+}
+
+func _() {
+	type Stamp_changed__run_go_generate = struct {
+		Out   sgn.Source[[]float64] `sgn:"out"`
+		Len   int64
+		Count int64
+		Alloc bool
+		k     int64
+	}
+	var _ Stamp_changed__run_go_generate = Stamp{} // Stamp changed since this file was generated: run go generate
+}
+
+func _(Stamp_has_a_Run_method__run_go_generate struct {
+	*Stamp
+	sgnNoRun
+}) {
+	Stamp_has_a_Run_method__run_go_generate.Run() // Stamp has a Run method now: run go generate
+}
+
+func _() {
+	type StampChunks_changed__run_go_generate = struct {
+		Out   sgn.Source[Chunk] `sgn:"out"`
+		Len   int64
+		Count int64
+		Alloc bool
+		k     int64
+	}
+	var _ StampChunks_changed__run_go_generate = StampChunks{} // StampChunks changed since this file was generated: run go generate
+}
+
+func _(StampChunks_has_a_Run_method__run_go_generate struct {
+	*StampChunks
+	sgnNoRun
+}) {
+	StampChunks_has_a_Run_method__run_go_generate.Run() // StampChunks has a Run method now: run go generate
+}
+
+func _() {
+	type Tally_changed__run_go_generate = struct {
+		In     sgn.Sink[int64] `sgn:"in"`
+		First  int64
+		Step   int64
+		frames int64
+	}
+	var _ Tally_changed__run_go_generate = Tally{} // Tally changed since this file was generated: run go generate
+}
+
+func _(Tally_has_a_Run_method__run_go_generate struct {
+	*Tally
+	sgnNoRun
+}) {
+	Tally_has_a_Run_method__run_go_generate.Run() // Tally has a Run method now: run go generate
+}
+
+func _() {
+	type Touch_changed__run_go_generate = struct {
+		In  sgn.Sink[[]byte]   `sgn:"in"`
+		Out sgn.Source[[]byte] `sgn:"out"`
+	}
+	var _ Touch_changed__run_go_generate = Touch{} // Touch changed since this file was generated: run go generate
+}
+
+func _(Touch_has_a_Run_method__run_go_generate struct {
+	*Touch
+	sgnNoRun
+}) {
+	Touch_has_a_Run_method__run_go_generate.Run() // Touch has a Run method now: run go generate
+}
+
+func _() {
+	type UntilEOS_changed__run_go_generate = struct {
+		In sgn.Sink[int64] `sgn:"in"`
+	}
+	var _ UntilEOS_changed__run_go_generate = UntilEOS{} // UntilEOS changed since this file was generated: run go generate
+}
+
+func _() {
+	type Verify_changed__run_go_generate = struct {
+		In      sgn.Sink[[]float64] `sgn:"in"`
+		Len     int64
+		Mul     float64
+		Add     float64
+		Delay   time.Duration
+		Memory  string
+		frames  int64
+		inSlots int64
+	}
+	var _ Verify_changed__run_go_generate = Verify{} // Verify changed since this file was generated: run go generate
+}
+
+func _(Verify_has_a_Run_method__run_go_generate struct {
+	*Verify
+	sgnNoRun
+}) {
+	Verify_has_a_Run_method__run_go_generate.Run() // Verify has a Run method now: run go generate
+}
+
+func _() {
+	type VerifyChunks_changed__run_go_generate = struct {
+		In      sgn.Sink[Chunk] `sgn:"in"`
+		Len     int64
+		Factor  float32
+		Channel string
+		chunks  int64
+	}
+	var _ VerifyChunks_changed__run_go_generate = VerifyChunks{} // VerifyChunks changed since this file was generated: run go generate
+}
+
+func _(VerifyChunks_has_a_Run_method__run_go_generate struct {
+	*VerifyChunks
+	sgnNoRun
+}) {
+	VerifyChunks_has_a_Run_method__run_go_generate.Run() // VerifyChunks has a Run method now: run go generate
+}
+
+func _() {
+	type VerifyInTurn_changed__run_go_generate = struct {
+		A      sgn.Sink[[]float64] `sgn:"a"`
+		B      sgn.Sink[[]float64] `sgn:"b"`
+		Len    int64
+		frames int64
+	}
+	var _ VerifyInTurn_changed__run_go_generate = VerifyInTurn{} // VerifyInTurn changed since this file was generated: run go generate
+}
+
+func _() {
+	type VerifyRows_changed__run_go_generate = struct {
+		In     sgn.Sink[[][]float64] `sgn:"in"`
+		Rows   int64
+		Len    int64
+		frames int64
+	}
+	var _ VerifyRows_changed__run_go_generate = VerifyRows{} // VerifyRows changed since this file was generated: run go generate
+}
+
+func _(VerifyRows_has_a_Run_method__run_go_generate struct {
+	*VerifyRows
+	sgnNoRun
+}) {
+	VerifyRows_has_a_Run_method__run_go_generate.Run() // VerifyRows has a Run method now: run go generate
+}
+
+func _() {
+	type Chunk_changed__run_go_generate = struct {
+		Seq     int64
+		Rate    float64
+		Samples []float32
+		Channel string
+	}
+	var _ Chunk_changed__run_go_generate = Chunk{} // Chunk changed since this file was generated: run go generate
+}
+
+func _() {
+	type Crash_changed__run_go_generate = struct {
+		At      int64
+		How     string
+		Once    string
+		handled int64
+	}
+	var _ Crash_changed__run_go_generate = Crash{} // Crash changed since this file was generated: run go generate
+}
+
+func _() {
+	type Reading_changed__run_go_generate = struct {
+		Seq    int64
+		Values []float64
+		Label  string `cbor:"label"`
+		Raw    []byte
+		Ok     bool
+	}
+	var _ Reading_changed__run_go_generate = Reading{} // Reading changed since this file was generated: run go generate
+}
+
+func _() {
+	type time_Duration_changed__run_go_generate = int64
+	_ = (*time_Duration_changed__run_go_generate)((*time.Duration)(nil)) // time.Duration changed since this file was generated: run go generate
+}
+
+// sgnNoRun has a method Run, which the checks above embed beside an element:
+// the call of Run is ambiguous, and does not compile, once the element has
+// its own Run method, which SGNElement would then have to call instead.
+type sgnNoRun struct{}
+
+func (sgnNoRun) Run() {}

@@ -11,7 +11,7 @@ import (
 
 // This file needs a compatible version of package sgn. If the line below
 // does not compile, regenerate it with go generate.
-const _ = sgn.GeneratedV1
+const _ = sgn.GeneratedV2
 
 var (
 	_ sgn.Element = (*Generator)(nil)
@@ -36,10 +36,10 @@ func (e *Generator) SGNElement() sgn.Spec {
 			w.Int(e.Size)
 			w.Text("Count")
 			w.Int(e.Count)
-			w.Text("Random")
-			w.Bool(e.Random)
 			w.Text("Print")
 			w.Bool(e.Print)
+			w.Text("Random")
+			w.Bool(e.Random)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -58,6 +58,7 @@ func (e *Generator) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "6f7306ca11fb0139",
 	}
 }
 
@@ -75,10 +76,10 @@ func (e *Squarer) SGNElement() sgn.Spec {
 		},
 		EncodeConfig: func(w *wire.Encoder) {
 			w.MapHeader(2)
-			w.Text("Shared")
-			w.Text(e.Shared)
 			w.Text("Print")
 			w.Bool(e.Print)
+			w.Text("Shared")
+			w.Text(e.Shared)
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -93,6 +94,7 @@ func (e *Squarer) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "73593f46891d2a22",
 	}
 }
 
@@ -123,6 +125,7 @@ func (e *Summer) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "54181921f46c8f14",
 	}
 }
 
@@ -131,3 +134,67 @@ var sgnCodecFloat64Slice = sgn.Codec[[]float64]{
 	Encode: func(w *wire.Encoder, v *[]float64) { wire.EncodeFloat64s(w, *v) },
 	Decode: func(d *wire.Decoder, v *[]float64) { *v = wire.Float64s[float64](d) },
 }
+
+// The types below as sgngen saw them when it generated this file: a function
+// below does not compile once its type has changed (a field added, removed,
+// renamed or retyped, a tag changed). Run go generate then.
+
+func _() {
+	type Generator_changed__run_go_generate = struct {
+		Arrays sgn.Source[[]float64] `sgn:"arrays"`
+		Size   int64
+		Count  int64
+		Random bool
+		Print  bool
+		n      int64
+	}
+	var _ Generator_changed__run_go_generate = Generator{} // Generator changed since this file was generated: run go generate
+}
+
+func _(Generator_has_a_Run_method__run_go_generate struct {
+	*Generator
+	sgnNoRun
+}) {
+	Generator_has_a_Run_method__run_go_generate.Run() // Generator has a Run method now: run go generate
+}
+
+func _() {
+	type Squarer_changed__run_go_generate = struct {
+		Input  sgn.Sink[[]float64]   `sgn:"input"`
+		Output sgn.Source[[]float64] `sgn:"output"`
+		Shared string
+		Print  bool
+	}
+	var _ Squarer_changed__run_go_generate = Squarer{} // Squarer changed since this file was generated: run go generate
+}
+
+func _(Squarer_has_a_Run_method__run_go_generate struct {
+	*Squarer
+	sgnNoRun
+}) {
+	Squarer_has_a_Run_method__run_go_generate.Run() // Squarer has a Run method now: run go generate
+}
+
+func _() {
+	type Summer_changed__run_go_generate = struct {
+		Result sgn.Sink[[]float64] `sgn:"result"`
+		Print  bool
+		arrays int64
+		total  float64
+	}
+	var _ Summer_changed__run_go_generate = Summer{} // Summer changed since this file was generated: run go generate
+}
+
+func _(Summer_has_a_Run_method__run_go_generate struct {
+	*Summer
+	sgnNoRun
+}) {
+	Summer_has_a_Run_method__run_go_generate.Run() // Summer has a Run method now: run go generate
+}
+
+// sgnNoRun has a method Run, which the checks above embed beside an element:
+// the call of Run is ambiguous, and does not compile, once the element has
+// its own Run method, which SGNElement would then have to call instead.
+type sgnNoRun struct{}
+
+func (sgnNoRun) Run() {}

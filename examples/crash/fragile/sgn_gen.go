@@ -11,7 +11,7 @@ import (
 
 // This file needs a compatible version of package sgn. If the line below
 // does not compile, regenerate it with go generate.
-const _ = sgn.GeneratedV1
+const _ = sgn.GeneratedV2
 
 var (
 	_ sgn.Element = (*Numbers)(nil)
@@ -46,6 +46,7 @@ func (e *Numbers) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "c494fec6ce75d98d",
 	}
 }
 
@@ -77,6 +78,7 @@ func (e *Squarer) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "80c8adfd06581ce3",
 	}
 }
 
@@ -91,6 +93,7 @@ func (e *Total) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
+		Schema: "d1de81e3e172cf65",
 	}
 }
 
@@ -99,3 +102,63 @@ var sgnCodecInt64 = sgn.Codec[int64]{
 	Encode: func(w *wire.Encoder, v *int64) { w.Int(*v) },
 	Decode: func(d *wire.Decoder, v *int64) { *v = d.Int(64) },
 }
+
+// The types below as sgngen saw them when it generated this file: a function
+// below does not compile once its type has changed (a field added, removed,
+// renamed or retyped, a tag changed). Run go generate then.
+
+func _() {
+	type Numbers_changed__run_go_generate = struct {
+		Out   sgn.Source[int64] `sgn:"out"`
+		Count int64
+		n     int64
+	}
+	var _ Numbers_changed__run_go_generate = Numbers{} // Numbers changed since this file was generated: run go generate
+}
+
+func _(Numbers_has_a_Run_method__run_go_generate struct {
+	*Numbers
+	sgnNoRun
+}) {
+	Numbers_has_a_Run_method__run_go_generate.Run() // Numbers has a Run method now: run go generate
+}
+
+func _() {
+	type Squarer_changed__run_go_generate = struct {
+		In      sgn.Sink[int64]   `sgn:"in"`
+		Out     sgn.Source[int64] `sgn:"out"`
+		PanicAt int64
+		handled int64
+	}
+	var _ Squarer_changed__run_go_generate = Squarer{} // Squarer changed since this file was generated: run go generate
+}
+
+func _(Squarer_has_a_Run_method__run_go_generate struct {
+	*Squarer
+	sgnNoRun
+}) {
+	Squarer_has_a_Run_method__run_go_generate.Run() // Squarer has a Run method now: run go generate
+}
+
+func _() {
+	type Total_changed__run_go_generate = struct {
+		In     sgn.Sink[int64] `sgn:"in"`
+		frames int64
+		sum    int64
+	}
+	var _ Total_changed__run_go_generate = Total{} // Total changed since this file was generated: run go generate
+}
+
+func _(Total_has_a_Run_method__run_go_generate struct {
+	*Total
+	sgnNoRun
+}) {
+	Total_has_a_Run_method__run_go_generate.Run() // Total has a Run method now: run go generate
+}
+
+// sgnNoRun has a method Run, which the checks above embed beside an element:
+// the call of Run is ambiguous, and does not compile, once the element has
+// its own Run method, which SGNElement would then have to call instead.
+type sgnNoRun struct{}
+
+func (sgnNoRun) Run() {}

@@ -11,7 +11,7 @@ import (
 
 // This file needs a compatible version of package sgn. If the line below
 // does not compile, regenerate it with go generate.
-const _ = sgn.GeneratedV1
+const _ = sgn.GeneratedV2
 
 var (
 	_ sgn.Element = (*Counter)(nil)
@@ -46,6 +46,7 @@ func (e *Counter) SGNElement() sgn.Spec {
 				}
 			}
 		},
+		Schema: "4f4e1b7b4845b133",
 	}
 }
 
@@ -60,6 +61,7 @@ func (e *Logger) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.Result, e.Consume)
 		},
+		Schema: "d3e7f6f3bf4b5b50",
 	}
 }
 
@@ -75,6 +77,7 @@ func (e *Square) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.Input, &e.Output, e.Process)
 		},
+		Schema: "0baf33dde879fc0b",
 	}
 }
 
@@ -83,3 +86,59 @@ var sgnCodecInt64 = sgn.Codec[int64]{
 	Encode: func(w *wire.Encoder, v *int64) { w.Int(*v) },
 	Decode: func(d *wire.Decoder, v *int64) { *v = d.Int(64) },
 }
+
+// The types below as sgngen saw them when it generated this file: a function
+// below does not compile once its type has changed (a field added, removed,
+// renamed or retyped, a tag changed). Run go generate then.
+
+func _() {
+	type Counter_changed__run_go_generate = struct {
+		Numbers sgn.Source[int64] `sgn:"numbers"`
+		Limit   int64
+		n       int64
+	}
+	var _ Counter_changed__run_go_generate = Counter{} // Counter changed since this file was generated: run go generate
+}
+
+func _(Counter_has_a_Run_method__run_go_generate struct {
+	*Counter
+	sgnNoRun
+}) {
+	Counter_has_a_Run_method__run_go_generate.Run() // Counter has a Run method now: run go generate
+}
+
+func _() {
+	type Logger_changed__run_go_generate = struct {
+		Result sgn.Sink[int64] `sgn:"result"`
+	}
+	var _ Logger_changed__run_go_generate = Logger{} // Logger changed since this file was generated: run go generate
+}
+
+func _(Logger_has_a_Run_method__run_go_generate struct {
+	*Logger
+	sgnNoRun
+}) {
+	Logger_has_a_Run_method__run_go_generate.Run() // Logger has a Run method now: run go generate
+}
+
+func _() {
+	type Square_changed__run_go_generate = struct {
+		Input  sgn.Sink[int64]   `sgn:"input"`
+		Output sgn.Source[int64] `sgn:"output"`
+	}
+	var _ Square_changed__run_go_generate = Square{} // Square changed since this file was generated: run go generate
+}
+
+func _(Square_has_a_Run_method__run_go_generate struct {
+	*Square
+	sgnNoRun
+}) {
+	Square_has_a_Run_method__run_go_generate.Run() // Square has a Run method now: run go generate
+}
+
+// sgnNoRun has a method Run, which the checks above embed beside an element:
+// the call of Run is ambiguous, and does not compile, once the element has
+// its own Run method, which SGNElement would then have to call instead.
+type sgnNoRun struct{}
+
+func (sgnNoRun) Run() {}

@@ -11,7 +11,7 @@ import (
 
 // This file needs a compatible version of package sgn. If the line below
 // does not compile, regenerate it with go generate.
-const _ = sgn.GeneratedV1
+const _ = sgn.GeneratedV2
 
 var (
 	_ sgn.Element = (*Checker)(nil)
@@ -31,6 +31,7 @@ func (e *Checker) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
+		Schema: "55778f59255f428d",
 	}
 }
 
@@ -45,6 +46,7 @@ func (e *Counter) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSource(ctx, &e.Out, e.New)
 		},
+		Schema: "f7bfbb8ce1cc3fd1",
 	}
 }
 
@@ -59,6 +61,7 @@ func (e *Tally) SGNElement() sgn.Spec {
 		Run: func(ctx *sgn.Context) error {
 			return sgn.RunSink(ctx, &e.In, e.Consume)
 		},
+		Schema: "0f2d0920ffb6d90b",
 	}
 }
 
@@ -67,3 +70,60 @@ var sgnCodecInt64 = sgn.Codec[int64]{
 	Encode: func(w *wire.Encoder, v *int64) { w.Int(*v) },
 	Decode: func(d *wire.Decoder, v *int64) { *v = d.Int(64) },
 }
+
+// The types below as sgngen saw them when it generated this file: a function
+// below does not compile once its type has changed (a field added, removed,
+// renamed or retyped, a tag changed). Run go generate then.
+
+func _() {
+	type Checker_changed__run_go_generate = struct {
+		In   sgn.Sink[int64]   `sgn:"in"`
+		Out  sgn.Source[int64] `sgn:"out"`
+		last int64
+	}
+	var _ Checker_changed__run_go_generate = Checker{} // Checker changed since this file was generated: run go generate
+}
+
+func _(Checker_has_a_Run_method__run_go_generate struct {
+	*Checker
+	sgnNoRun
+}) {
+	Checker_has_a_Run_method__run_go_generate.Run() // Checker has a Run method now: run go generate
+}
+
+func _() {
+	type Counter_changed__run_go_generate = struct {
+		Out sgn.Source[int64] `sgn:"out"`
+		n   int64
+	}
+	var _ Counter_changed__run_go_generate = Counter{} // Counter changed since this file was generated: run go generate
+}
+
+func _(Counter_has_a_Run_method__run_go_generate struct {
+	*Counter
+	sgnNoRun
+}) {
+	Counter_has_a_Run_method__run_go_generate.Run() // Counter has a Run method now: run go generate
+}
+
+func _() {
+	type Tally_changed__run_go_generate = struct {
+		In   sgn.Sink[int64] `sgn:"in"`
+		last int64
+	}
+	var _ Tally_changed__run_go_generate = Tally{} // Tally changed since this file was generated: run go generate
+}
+
+func _(Tally_has_a_Run_method__run_go_generate struct {
+	*Tally
+	sgnNoRun
+}) {
+	Tally_has_a_Run_method__run_go_generate.Run() // Tally has a Run method now: run go generate
+}
+
+// sgnNoRun has a method Run, which the checks above embed beside an element:
+// the call of Run is ambiguous, and does not compile, once the element has
+// its own Run method, which SGNElement would then have to call instead.
+type sgnNoRun struct{}
+
+func (sgnNoRun) Run() {}

@@ -6,7 +6,11 @@ package cbortest
 
 //go:generate go tool sgngen generate
 
-import "github.com/sgn-go/sgn"
+import (
+	"time"
+
+	"github.com/sgn-go/sgn"
+)
 
 // Celsius is a named float.
 type Celsius float64
@@ -85,6 +89,24 @@ type All struct {
 	Kind  string `json:"kind"`
 	Skip  string `cbor:"-"`
 
+	Dur    time.Duration
+	When   time.Time
+	Whens  []time.Time
+	PI     *int64
+	PPt    *Point
+	PS     *[]float64
+	PP     **string
+	Arr    [3]int16
+	B4     [4]byte
+	Pts    [2]Point
+	Cube   [2][3]float32
+	MS     map[string]int
+	MI     map[int64]Point
+	MU     map[uint8][]float64
+	ML     map[Level]*Inner
+	MM     map[string]map[int32]string
+	Stamps map[string]time.Time
+
 	hidden int
 }
 
@@ -103,9 +125,37 @@ type Everything struct {
 	Raw    []byte
 	Mode   Level `cbor:"mode"`
 	Local  bool  `cbor:"-"`
+	Every  time.Duration
+	Limits map[string]float64
+	Parent *Point
+	Since  time.Time
 }
 
 // Process passes a frame through.
 func (e *Everything) Process(ctx *sgn.Context, f sgn.Frame[All]) (sgn.Frame[All], error) {
+	return f, nil
+}
+
+// Block is a frame of 1024 samples and a few scalars, for the codec
+// benchmarks.
+type Block struct {
+	Seq     int64
+	Rate    float64
+	Gain    float32
+	Channel string
+	Valid   bool
+	Samples []float32
+}
+
+// Blocks passes Block frames through.
+//
+//sgn:element
+type Blocks struct {
+	In  sgn.Sink[Block]   `sgn:"in"`
+	Out sgn.Source[Block] `sgn:"out"`
+}
+
+// Process passes a frame through.
+func (b *Blocks) Process(ctx *sgn.Context, f sgn.Frame[Block]) (sgn.Frame[Block], error) {
 	return f, nil
 }

@@ -7,15 +7,33 @@ package cbortest
 import (
 	sgn "github.com/sgn-go/sgn"
 	wire "github.com/sgn-go/sgn/wire"
+	time "time"
 )
 
 // This file needs a compatible version of package sgn. If the line below
 // does not compile, regenerate it with go generate.
-const _ = sgn.GeneratedV1
+const _ = sgn.GeneratedV2
 
 var (
+	_ sgn.Element = (*Blocks)(nil)
 	_ sgn.Element = (*Everything)(nil)
 )
+
+// SGNElement describes Blocks to package sgn.
+func (e *Blocks) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/gen/internal/cbortest.Blocks",
+		Worker:    "cbortest-blocks",
+		WorkerPkg: "github.com/sgn-go/sgn/gen/internal/cbortest/sgnworkers/cbortest-blocks",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecBlock)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecBlock)},
+		Method:    "Process",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+		Schema: "051c3a76fd89d2ed",
+	}
+}
 
 // SGNElement describes Everything to package sgn.
 func (e *Everything) SGNElement() sgn.Spec {
@@ -30,19 +48,40 @@ func (e *Everything) SGNElement() sgn.Spec {
 			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
 		},
 		EncodeConfig: func(w *wire.Encoder) {
-			w.MapHeader(6)
-			w.Text("Gain")
-			w.Float64(e.Gain)
-			w.Text("Names")
-			wire.EncodeStrings(w, e.Names)
-			w.Text("Origin")
-			sgnEncodePoint(w, &e.Origin)
-			w.Text("Levels")
-			wire.EncodeInts(w, e.Levels)
+			w.MapHeader(10)
 			w.Text("Raw")
 			w.Bytes(e.Raw)
+			w.Text("Gain")
+			w.Float64(e.Gain)
 			w.Text("mode")
 			w.Text(string(e.Mode))
+			w.Text("Every")
+			w.Int(int64(e.Every))
+			w.Text("Names")
+			wire.EncodeStrings(w, e.Names)
+			w.Text("Since")
+			w.Time(e.Since)
+			w.Text("Levels")
+			wire.EncodeInts(w, e.Levels)
+			w.Text("Limits")
+			if e.Limits == nil {
+				w.Null()
+			} else {
+				w.MapHeader(len(e.Limits))
+				for _, k := range wire.StringKeys(e.Limits) {
+					w.Text(k)
+					x := e.Limits[k]
+					w.Float64(x)
+				}
+			}
+			w.Text("Origin")
+			sgnEncodePoint(w, &e.Origin)
+			w.Text("Parent")
+			if e.Parent == nil {
+				w.Null()
+			} else {
+				sgnEncodePoint(w, e.Parent)
+			}
 		},
 		DecodeConfig: func(d *wire.Decoder) {
 			n, _ := d.MapLen()
@@ -60,11 +99,33 @@ func (e *Everything) SGNElement() sgn.Spec {
 					e.Raw = d.Bytes()
 				case "mode":
 					e.Mode = Level(d.Text())
+				case "Every":
+					e.Every = time.Duration(d.Int(64))
+				case "Limits":
+					if n, ok := d.MapLen(); ok {
+						e.Limits = make(map[string]float64, n)
+						for range n {
+							k := d.Text()
+							e.Limits[k] = d.Float64()
+						}
+					} else {
+						e.Limits = nil
+					}
+				case "Parent":
+					if d.Null() {
+						e.Parent = nil
+					} else {
+						e.Parent = new(Point)
+						sgnDecodePoint(d, e.Parent)
+					}
+				case "Since":
+					e.Since = d.Time()
 				default:
 					d.Skip()
 				}
 			}
 		},
+		Schema: "1d11cec90975df44",
 	}
 }
 
@@ -74,88 +135,185 @@ var sgnCodecAll = sgn.Codec[All]{
 	Decode: sgnDecodeAll,
 }
 
+// sgnCodecBlock is the CBOR codec of Block frames.
+var sgnCodecBlock = sgn.Codec[Block]{
+	Encode: sgnEncodeBlock,
+	Decode: sgnDecodeBlock,
+}
+
 // sgnEncodeAll writes v as a CBOR map keyed by field name.
 func sgnEncodeAll(w *wire.Encoder, v *All) {
-	w.MapHeader(43)
+	w.MapHeader(60)
+	w.Text("B")
+	w.Bool(v.B)
 	w.Text("I")
 	w.Int(int64(v.I))
+	w.Text("S")
+	w.Text(v.S)
+	w.Text("U")
+	w.Uint(uint64(v.U))
+	w.Text("At")
+	sgnEncodePoint(w, &v.At)
+	w.Text("B4")
+	w.ByteArray(v.B4[:])
+	w.Text("Bs")
+	wire.EncodeBools(w, v.Bs)
 	w.Text("I8")
 	w.Int(int64(v.I8))
+	w.Text("Is")
+	wire.EncodeInts(w, v.Is)
+	w.Text("MI")
+	if v.MI == nil {
+		w.Null()
+	} else {
+		w.MapHeader(len(v.MI))
+		for _, k := range wire.IntKeys(v.MI) {
+			w.Int(k)
+			x := v.MI[k]
+			sgnEncodePoint(w, &x)
+		}
+	}
+	w.Text("ML")
+	if v.ML == nil {
+		w.Null()
+	} else {
+		w.MapHeader(len(v.ML))
+		for _, k := range wire.StringKeys(v.ML) {
+			w.Text(string(k))
+			x := v.ML[k]
+			if x == nil {
+				w.Null()
+			} else {
+				sgnEncodeInner(w, x)
+			}
+		}
+	}
+	w.Text("MM")
+	if v.MM == nil {
+		w.Null()
+	} else {
+		w.MapHeader(len(v.MM))
+		for _, k := range wire.StringKeys(v.MM) {
+			w.Text(k)
+			x := v.MM[k]
+			if x == nil {
+				w.Null()
+			} else {
+				w.MapHeader(len(x))
+				for _, k1 := range wire.IntKeys(x) {
+					w.Int(int64(k1))
+					x1 := x[k1]
+					w.Text(x1)
+				}
+			}
+		}
+	}
+	w.Text("MS")
+	if v.MS == nil {
+		w.Null()
+	} else {
+		w.MapHeader(len(v.MS))
+		for _, k := range wire.StringKeys(v.MS) {
+			w.Text(k)
+			x := v.MS[k]
+			w.Int(int64(x))
+		}
+	}
+	w.Text("MU")
+	if v.MU == nil {
+		w.Null()
+	} else {
+		w.MapHeader(len(v.MU))
+		for _, k := range wire.UintKeys(v.MU) {
+			w.Uint(uint64(k))
+			x := v.MU[k]
+			wire.EncodeFloat64s(w, x)
+		}
+	}
+	w.Text("PI")
+	if v.PI == nil {
+		w.Null()
+	} else {
+		w.Int(*v.PI)
+	}
+	w.Text("PP")
+	if v.PP == nil {
+		w.Null()
+	} else {
+		if *v.PP == nil {
+			w.Null()
+		} else {
+			w.Text(**v.PP)
+		}
+	}
+	w.Text("PS")
+	if v.PS == nil {
+		w.Null()
+	} else {
+		wire.EncodeFloat64s(w, *v.PS)
+	}
+	w.Text("Ss")
+	wire.EncodeStrings(w, v.Ss)
+	w.Text("U8")
+	w.Uint(uint64(v.U8))
+	w.Text("Us")
+	wire.EncodeUints(w, v.Us)
+	w.Text("Arr")
+	w.ArrayHeader(len(v.Arr))
+	for i := range v.Arr {
+		w.Int(int64(v.Arr[i]))
+	}
+	w.Text("Dur")
+	w.Int(int64(v.Dur))
+	w.Text("F32")
+	w.Float32(v.F32)
+	w.Text("F64")
+	w.Float64(v.F64)
 	w.Text("I16")
 	w.Int(int64(v.I16))
 	w.Text("I32")
 	w.Int(int64(v.I32))
 	w.Text("I64")
 	w.Int(v.I64)
-	w.Text("U")
-	w.Uint(uint64(v.U))
-	w.Text("U8")
-	w.Uint(uint64(v.U8))
+	w.Text("I8s")
+	wire.EncodeInts(w, v.I8s)
+	w.Text("Lvl")
+	w.Text(string(v.Lvl))
+	w.Text("PPt")
+	if v.PPt == nil {
+		w.Null()
+	} else {
+		sgnEncodePoint(w, v.PPt)
+	}
+	w.Text("Pts")
+	w.ArrayHeader(len(v.Pts))
+	for i := range v.Pts {
+		sgnEncodePoint(w, &v.Pts[i])
+	}
+	w.Text("Raw")
+	w.Bytes(v.Raw)
+	w.Text("Smp")
+	wire.EncodeInts(w, v.Smp)
 	w.Text("U16")
 	w.Uint(uint64(v.U16))
 	w.Text("U32")
 	w.Uint(uint64(v.U32))
 	w.Text("U64")
 	w.Uint(v.U64)
-	w.Text("F32")
-	w.Float32(v.F32)
-	w.Text("F64")
-	w.Float64(v.F64)
-	w.Text("B")
-	w.Bool(v.B)
-	w.Text("S")
-	w.Text(v.S)
-	w.Text("Raw")
-	w.Bytes(v.Raw)
-	w.Text("Is")
-	wire.EncodeInts(w, v.Is)
-	w.Text("I8s")
-	wire.EncodeInts(w, v.I8s)
-	w.Text("I16s")
-	wire.EncodeInts(w, v.I16s)
-	w.Text("I32s")
-	wire.EncodeInts(w, v.I32s)
-	w.Text("I64s")
-	wire.EncodeInts(w, v.I64s)
-	w.Text("Us")
-	wire.EncodeUints(w, v.Us)
-	w.Text("U16s")
-	wire.EncodeUints(w, v.U16s)
-	w.Text("U32s")
-	wire.EncodeUints(w, v.U32s)
-	w.Text("U64s")
-	wire.EncodeUints(w, v.U64s)
+	w.Text("Blob")
+	w.Bytes(v.Blob)
+	w.Text("Cube")
+	w.ArrayHeader(len(v.Cube))
+	for i := range v.Cube {
+		w.ArrayHeader(len(v.Cube[i]))
+		for j := range v.Cube[i] {
+			w.Float32(v.Cube[i][j])
+		}
+	}
 	w.Text("F32s")
 	wire.EncodeFloat32s(w, v.F32s)
 	w.Text("F64s")
 	wire.EncodeFloat64s(w, v.F64s)
-	w.Text("Bs")
-	wire.EncodeBools(w, v.Bs)
-	w.Text("Ss")
-	wire.EncodeStrings(w, v.Ss)
-	w.Text("Temp")
-	w.Float64(float64(v.Temp))
-	w.Text("Temps")
-	wire.EncodeFloat64s(w, v.Temps)
-	w.Text("Blob")
-	w.Bytes(v.Blob)
-	w.Text("Smp")
-	wire.EncodeInts(w, v.Smp)
-	w.Text("Lvl")
-	w.Text(string(v.Lvl))
-	w.Text("Lvls")
-	wire.EncodeStrings(w, v.Lvls)
-	w.Text("At")
-	sgnEncodePoint(w, &v.At)
-	w.Text("Path")
-	if v.Path == nil {
-		w.Null()
-	} else {
-		w.ArrayHeader(len(v.Path))
-		for i := range v.Path {
-			sgnEncodePoint(w, &v.Path[i])
-		}
-	}
 	w.Text("Grid")
 	if v.Grid == nil {
 		w.Null()
@@ -165,15 +323,39 @@ func sgnEncodeAll(w *wire.Encoder, v *All) {
 			wire.EncodeFloat64s(w, v.Grid[i])
 		}
 	}
-	w.Text("Words")
-	if v.Words == nil {
+	w.Text("I16s")
+	wire.EncodeInts(w, v.I16s)
+	w.Text("I32s")
+	wire.EncodeInts(w, v.I32s)
+	w.Text("I64s")
+	wire.EncodeInts(w, v.I64s)
+	w.Text("Lvls")
+	wire.EncodeStrings(w, v.Lvls)
+	w.Text("None")
+	sgnEncodeEmpty(w, &v.None)
+	w.Text("Path")
+	if v.Path == nil {
 		w.Null()
 	} else {
-		w.ArrayHeader(len(v.Words))
-		for i := range v.Words {
-			wire.EncodeStrings(w, v.Words[i])
+		w.ArrayHeader(len(v.Path))
+		for i := range v.Path {
+			sgnEncodePoint(w, &v.Path[i])
 		}
 	}
+	w.Text("Temp")
+	w.Float64(float64(v.Temp))
+	w.Text("U16s")
+	wire.EncodeUints(w, v.U16s)
+	w.Text("U32s")
+	wire.EncodeUints(w, v.U32s)
+	w.Text("U64s")
+	wire.EncodeUints(w, v.U64s)
+	w.Text("When")
+	w.Time(v.When)
+	w.Text("kind")
+	w.Text(v.Kind)
+	w.Text("note")
+	w.Text(v.Note)
 	w.Text("Blobs")
 	if v.Blobs == nil {
 		w.Null()
@@ -185,12 +367,37 @@ func sgnEncodeAll(w *wire.Encoder, v *All) {
 	}
 	w.Text("Inner")
 	sgnEncodeInner(w, &v.Inner)
-	w.Text("None")
-	sgnEncodeEmpty(w, &v.None)
-	w.Text("note")
-	w.Text(v.Note)
-	w.Text("kind")
-	w.Text(v.Kind)
+	w.Text("Temps")
+	wire.EncodeFloat64s(w, v.Temps)
+	w.Text("Whens")
+	if v.Whens == nil {
+		w.Null()
+	} else {
+		w.ArrayHeader(len(v.Whens))
+		for i := range v.Whens {
+			w.Time(v.Whens[i])
+		}
+	}
+	w.Text("Words")
+	if v.Words == nil {
+		w.Null()
+	} else {
+		w.ArrayHeader(len(v.Words))
+		for i := range v.Words {
+			wire.EncodeStrings(w, v.Words[i])
+		}
+	}
+	w.Text("Stamps")
+	if v.Stamps == nil {
+		w.Null()
+	} else {
+		w.MapHeader(len(v.Stamps))
+		for _, k := range wire.StringKeys(v.Stamps) {
+			w.Text(k)
+			x := v.Stamps[k]
+			w.Time(x)
+		}
+	}
 }
 
 // sgnDecodeAll sets the fields of v from a CBOR map, skipping keys it does not know.
@@ -312,6 +519,215 @@ func sgnDecodeAll(d *wire.Decoder, v *All) {
 			v.Note = d.Text()
 		case "kind":
 			v.Kind = d.Text()
+		case "Dur":
+			v.Dur = time.Duration(d.Int(64))
+		case "When":
+			v.When = d.Time()
+		case "Whens":
+			if n, ok := d.ArrayLen(); ok {
+				v.Whens = make([]time.Time, n)
+				for i := range v.Whens {
+					v.Whens[i] = d.Time()
+				}
+			} else {
+				v.Whens = nil
+			}
+		case "PI":
+			if d.Null() {
+				v.PI = nil
+			} else {
+				v.PI = new(int64)
+				*v.PI = d.Int(64)
+			}
+		case "PPt":
+			if d.Null() {
+				v.PPt = nil
+			} else {
+				v.PPt = new(Point)
+				sgnDecodePoint(d, v.PPt)
+			}
+		case "PS":
+			if d.Null() {
+				v.PS = nil
+			} else {
+				v.PS = new([]float64)
+				*v.PS = wire.Float64s[float64](d)
+			}
+		case "PP":
+			if d.Null() {
+				v.PP = nil
+			} else {
+				v.PP = new(*string)
+				if d.Null() {
+					*v.PP = nil
+				} else {
+					*v.PP = new(string)
+					**v.PP = d.Text()
+				}
+			}
+		case "Arr":
+			if n, ok := d.ArrayLen(); ok {
+				for i := range n {
+					if i < len(v.Arr) {
+						v.Arr[i] = int16(d.Int(16))
+					} else {
+						d.Skip()
+					}
+				}
+				clear(v.Arr[min(n, len(v.Arr)):])
+			}
+		case "B4":
+			d.ByteArray(v.B4[:])
+		case "Pts":
+			if n, ok := d.ArrayLen(); ok {
+				for i := range n {
+					if i < len(v.Pts) {
+						sgnDecodePoint(d, &v.Pts[i])
+					} else {
+						d.Skip()
+					}
+				}
+				clear(v.Pts[min(n, len(v.Pts)):])
+			}
+		case "Cube":
+			if n, ok := d.ArrayLen(); ok {
+				for i := range n {
+					if i < len(v.Cube) {
+						if n, ok := d.ArrayLen(); ok {
+							for j := range n {
+								if j < len(v.Cube[i]) {
+									v.Cube[i][j] = d.Float32()
+								} else {
+									d.Skip()
+								}
+							}
+							clear(v.Cube[i][min(n, len(v.Cube[i])):])
+						}
+					} else {
+						d.Skip()
+					}
+				}
+				clear(v.Cube[min(n, len(v.Cube)):])
+			}
+		case "MS":
+			if n, ok := d.MapLen(); ok {
+				v.MS = make(map[string]int, n)
+				for range n {
+					k := d.Text()
+					v.MS[k] = int(d.Int(64))
+				}
+			} else {
+				v.MS = nil
+			}
+		case "MI":
+			if n, ok := d.MapLen(); ok {
+				v.MI = make(map[int64]Point, n)
+				for range n {
+					k := d.Int(64)
+					var x Point
+					sgnDecodePoint(d, &x)
+					v.MI[k] = x
+				}
+			} else {
+				v.MI = nil
+			}
+		case "MU":
+			if n, ok := d.MapLen(); ok {
+				v.MU = make(map[uint8][]float64, n)
+				for range n {
+					k := uint8(d.Uint(8))
+					v.MU[k] = wire.Float64s[float64](d)
+				}
+			} else {
+				v.MU = nil
+			}
+		case "ML":
+			if n, ok := d.MapLen(); ok {
+				v.ML = make(map[Level]*Inner, n)
+				for range n {
+					k := Level(d.Text())
+					var x *Inner
+					if d.Null() {
+						x = nil
+					} else {
+						x = new(Inner)
+						sgnDecodeInner(d, x)
+					}
+					v.ML[k] = x
+				}
+			} else {
+				v.ML = nil
+			}
+		case "MM":
+			if n, ok := d.MapLen(); ok {
+				v.MM = make(map[string]map[int32]string, n)
+				for range n {
+					k := d.Text()
+					var x map[int32]string
+					if n, ok := d.MapLen(); ok {
+						x = make(map[int32]string, n)
+						for range n {
+							k1 := int32(d.Int(32))
+							x[k1] = d.Text()
+						}
+					} else {
+						x = nil
+					}
+					v.MM[k] = x
+				}
+			} else {
+				v.MM = nil
+			}
+		case "Stamps":
+			if n, ok := d.MapLen(); ok {
+				v.Stamps = make(map[string]time.Time, n)
+				for range n {
+					k := d.Text()
+					v.Stamps[k] = d.Time()
+				}
+			} else {
+				v.Stamps = nil
+			}
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// sgnEncodeBlock writes v as a CBOR map keyed by field name.
+func sgnEncodeBlock(w *wire.Encoder, v *Block) {
+	w.MapHeader(6)
+	w.Text("Seq")
+	w.Int(v.Seq)
+	w.Text("Gain")
+	w.Float32(v.Gain)
+	w.Text("Rate")
+	w.Float64(v.Rate)
+	w.Text("Valid")
+	w.Bool(v.Valid)
+	w.Text("Channel")
+	w.Text(v.Channel)
+	w.Text("Samples")
+	wire.EncodeFloat32s(w, v.Samples)
+}
+
+// sgnDecodeBlock sets the fields of v from a CBOR map, skipping keys it does not know.
+func sgnDecodeBlock(d *wire.Decoder, v *Block) {
+	n, _ := d.MapLen()
+	for range n {
+		switch string(d.Key()) {
+		case "Seq":
+			v.Seq = d.Int(64)
+		case "Rate":
+			v.Rate = d.Float64()
+		case "Gain":
+			v.Gain = d.Float32()
+		case "Channel":
+			v.Channel = d.Text()
+		case "Valid":
+			v.Valid = d.Bool()
+		case "Samples":
+			v.Samples = wire.Float32s[float32](d)
 		default:
 			d.Skip()
 		}
@@ -397,3 +813,185 @@ func sgnDecodePoint(d *wire.Decoder, v *Point) {
 		}
 	}
 }
+
+// The types below as sgngen saw them when it generated this file: a function
+// below does not compile once its type has changed (a field added, removed,
+// renamed or retyped, a tag changed). Run go generate then.
+
+func _() {
+	type Blocks_changed__run_go_generate = struct {
+		In  sgn.Sink[Block]   `sgn:"in"`
+		Out sgn.Source[Block] `sgn:"out"`
+	}
+	var _ Blocks_changed__run_go_generate = Blocks{} // Blocks changed since this file was generated: run go generate
+}
+
+func _(Blocks_has_a_Run_method__run_go_generate struct {
+	*Blocks
+	sgnNoRun
+}) {
+	Blocks_has_a_Run_method__run_go_generate.Run() // Blocks has a Run method now: run go generate
+}
+
+func _() {
+	type Everything_changed__run_go_generate = struct {
+		In     sgn.Sink[All]   `sgn:"in"`
+		Out    sgn.Source[All] `sgn:"out"`
+		Gain   float64
+		Names  []string
+		Origin Point
+		Levels []int16
+		Raw    []byte
+		Mode   Level `cbor:"mode"`
+		Local  bool  `cbor:"-"`
+		Every  time.Duration
+		Limits map[string]float64
+		Parent *Point
+		Since  time.Time
+	}
+	var _ Everything_changed__run_go_generate = Everything{} // Everything changed since this file was generated: run go generate
+}
+
+func _(Everything_has_a_Run_method__run_go_generate struct {
+	*Everything
+	sgnNoRun
+}) {
+	Everything_has_a_Run_method__run_go_generate.Run() // Everything has a Run method now: run go generate
+}
+
+func _() {
+	type All_changed__run_go_generate = struct {
+		I      int
+		I8     int8
+		I16    int16
+		I32    int32
+		I64    int64
+		U      uint
+		U8     uint8
+		U16    uint16
+		U32    uint32
+		U64    uint64
+		F32    float32
+		F64    float64
+		B      bool
+		S      string
+		Raw    []byte
+		Is     []int
+		I8s    []int8
+		I16s   []int16
+		I32s   []int32
+		I64s   []int64
+		Us     []uint
+		U16s   []uint16
+		U32s   []uint32
+		U64s   []uint64
+		F32s   []float32
+		F64s   []float64
+		Bs     []bool
+		Ss     []string
+		Temp   Celsius
+		Temps  []Celsius
+		Blob   Blob
+		Smp    Samples
+		Lvl    Level
+		Lvls   []Level
+		At     Point
+		Path   []Point
+		Grid   [][]float64
+		Words  [][]string
+		Blobs  [][]byte
+		Inner  Inner
+		None   Empty
+		Note   string `cbor:"note"`
+		Kind   string `json:"kind"`
+		Skip   string `cbor:"-"`
+		Dur    time.Duration
+		When   time.Time
+		Whens  []time.Time
+		PI     *int64
+		PPt    *Point
+		PS     *[]float64
+		PP     **string
+		Arr    [3]int16
+		B4     [4]byte
+		Pts    [2]Point
+		Cube   [2][3]float32
+		MS     map[string]int
+		MI     map[int64]Point
+		MU     map[uint8][]float64
+		ML     map[Level]*Inner
+		MM     map[string]map[int32]string
+		Stamps map[string]time.Time
+		hidden int
+	}
+	var _ All_changed__run_go_generate = All{} // All changed since this file was generated: run go generate
+}
+
+func _() {
+	type Blob_changed__run_go_generate = []byte
+	_ = (*Blob_changed__run_go_generate)((*Blob)(nil)) // Blob changed since this file was generated: run go generate
+}
+
+func _() {
+	type Block_changed__run_go_generate = struct {
+		Seq     int64
+		Rate    float64
+		Gain    float32
+		Channel string
+		Valid   bool
+		Samples []float32
+	}
+	var _ Block_changed__run_go_generate = Block{} // Block changed since this file was generated: run go generate
+}
+
+func _() {
+	type Celsius_changed__run_go_generate = float64
+	_ = (*Celsius_changed__run_go_generate)((*Celsius)(nil)) // Celsius changed since this file was generated: run go generate
+}
+
+func _() {
+	type Empty_changed__run_go_generate = struct {
+		_     struct{} `cbor:"-"`
+		count int
+	}
+	var _ Empty_changed__run_go_generate = Empty{} // Empty changed since this file was generated: run go generate
+}
+
+func _() {
+	type Inner_changed__run_go_generate = struct {
+		Depth  int
+		Points []Point
+	}
+	var _ Inner_changed__run_go_generate = Inner{} // Inner changed since this file was generated: run go generate
+}
+
+func _() {
+	type Level_changed__run_go_generate = string
+	_ = (*Level_changed__run_go_generate)((*Level)(nil)) // Level changed since this file was generated: run go generate
+}
+
+func _() {
+	type Point_changed__run_go_generate = struct {
+		X     float64
+		Y     float64
+		Label string `json:"label"`
+	}
+	var _ Point_changed__run_go_generate = Point{} // Point changed since this file was generated: run go generate
+}
+
+func _() {
+	type Samples_changed__run_go_generate = []int32
+	_ = (*Samples_changed__run_go_generate)((*Samples)(nil)) // Samples changed since this file was generated: run go generate
+}
+
+func _() {
+	type time_Duration_changed__run_go_generate = int64
+	_ = (*time_Duration_changed__run_go_generate)((*time.Duration)(nil)) // time.Duration changed since this file was generated: run go generate
+}
+
+// sgnNoRun has a method Run, which the checks above embed beside an element:
+// the call of Run is ambiguous, and does not compile, once the element has
+// its own Run method, which SGNElement would then have to call instead.
+type sgnNoRun struct{}
+
+func (sgnNoRun) Run() {}

@@ -73,6 +73,7 @@ type Context struct {
 	allocs   []alloc         // slots Alloc handed out, still the element's
 	busy     *atomic.Int64   // nanoseconds inside New, Process or Consume; nil: not measured
 	busyNs   int64           // the same, not yet all in busy
+	shown    int64           // busyNs when last stored in busy
 	calls    uint32          // calls measured
 }
 
@@ -92,15 +93,20 @@ func (c *Context) busySince(start time.Duration) {
 		return
 	}
 	c.busyNs += int64(time.Since(epoch) - start)
-	if c.calls++; c.calls%busyBatch == 0 {
+	if c.calls++; c.calls%busyBatch == 0 || c.busyNs-c.shown >= busyLag {
 		c.busy.Store(c.busyNs)
+		c.shown = c.busyNs
 	}
 }
 
-// busyBatch is how many calls' busy time an element sums before it shows
-// the total to other goroutines: an atomic operation per call would cost
-// more than the clock.
-const busyBatch = 64
+// An element sums its calls' busy time and shows the total to other
+// goroutines every busyBatch calls, or sooner once busyLag has gone
+// unshown: an atomic store per call would cost more than the clock for a
+// call of a few nanoseconds, and a slow element's figure stays current.
+const (
+	busyBatch = 64
+	busyLag   = int64(time.Millisecond)
+)
 
 // showBusy shows the busy time of every call so far.
 func (c *Context) showBusy() {

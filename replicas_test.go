@@ -2,8 +2,11 @@ package sgn_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 
 	"github.com/sgn-go/sgn"
 	"github.com/sgn-go/sgn/internal/testelems"
+	"github.com/sgn-go/sgn/runtime"
 )
 
 // replicated builds src → x → snk, x a Toil run as replicas with opts.
@@ -69,5 +73,219 @@ func TestReplicasKeepTheInputsOrder(t *testing.T) {
 	}
 	if len(pids) != 3 || !pids[int64(os.Getpid())] {
 		t.Errorf("the work was done in processes %v; want this one (%d) and two workers", pids, os.Getpid())
+	}
+}
+
+// Frames are spread by credit: a replica that takes a millisecond over
+// each frame gets far fewer than one that takes no time.
+func TestASlowReplicaGetsFewerFrames(t *testing.T) {
+	const n = 2000
+	x := &testelems.Toil{Factor: 1, Slow: "x[0]", SlowSleep: time.Millisecond}
+	p, snk := replicated(n, x, sgn.Replicas(2, sgn.InWorker()))
+	if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	by := checkWorks(t, snk.Got(), n, 1)
+	if by["x[0]"] == 0 || by["x[0]"] >= by["x[1]"] {
+		t.Errorf("the slow replica did %d frames, the fast one %d; want the slow one to do fewer, but some", by["x[0]"], by["x[1]"])
+	}
+}
+
+// A replica killed in the middle of the stream fails the run, which names
+// the element and the replica, and says how its worker ended.
+func TestAKilledReplicaFailsTheRun(t *testing.T) {
+	x := &testelems.Toil{Factor: 1, Crash: testelems.Crash{At: 150, How: "kill"}}
+	p, _ := replicated(100000, x, sgn.Replicas(2, sgn.InWorker()))
+	err := runWithin(t, p, context.Background(), time.Minute)
+	var ee *sgn.ElementError
+	if !errors.As(err, &ee) || (ee.Element != "x[0]" && ee.Element != "x[1]") {
+		t.Fatalf("Run() = %v; want an ElementError naming x[0] or x[1]", err)
+	}
+	var we *runtime.WorkerError
+	if !errors.As(err, &we) || we.Exit != "signal: killed" {
+		t.Fatalf("Run() = %v; want a WorkerError of a worker killed by a signal", err)
+	}
+	if !strings.HasPrefix(err.Error(), ee.Element+": ") {
+		t.Errorf("the error %q does not start with the replica's name", err)
+	}
+	for _, s := range p.Status() {
+		if s.Name == "x" && s.State != sgn.StateFailed {
+			t.Errorf("x is %v after a replica failed; want failed", s.State)
+		}
+	}
+}
+
+// Under a restart policy, replicas that crash, however they crash, are
+// restarted, and the output loses nothing, repeats nothing, and keeps its
+// order.
+func TestRestartedReplicasLoseNothing(t *testing.T) {
+	const n = 3000
+	for _, how := range []string{"exit", "kill", "panic", "error"} {
+		t.Run(how, func(t *testing.T) {
+			at := 200 + rand.Int64N(300) // a frame the test does not choose
+			x := &testelems.Toil{Factor: 2, MaxSleep: 20 * time.Microsecond, Crash: testelems.Crash{At: at, How: how}}
+			p, snk := replicated(n, x, sgn.Replicas(3, sgn.InWorker()), sgn.Restart(100, time.Minute))
+			if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			checkWorks(t, snk.Got(), n, 2)
+			if r := restarts(p, "x"); r == 0 {
+				t.Errorf("crashing at frame %d of each process, no replica was restarted", at)
+			}
+			var sum int
+			for _, s := range p.Status()[1].Replicas {
+				sum += s.Restarts
+			}
+			if sum != restarts(p, "x") {
+				t.Errorf("the replicas' restarts add up to %d, the element's are %d", sum, restarts(p, "x"))
+			}
+		})
+	}
+}
+
+// RequestEOS (the first Ctrl+C) drains the pipeline through its replicas:
+// everything the source sent arrives, in order, then EOS.
+func TestRequestEOSDrainsThroughReplicas(t *testing.T) {
+	x := &testelems.Toil{Factor: 1, MaxSleep: 50 * time.Microsecond}
+	p, snk := replicated(1<<62, x, sgn.Replicas(2, sgn.InWorker()), sgn.Replicas(1))
+	go func() {
+		for p.Stats().Elements[2].Sinks[0].Frames < 500 {
+			time.Sleep(time.Millisecond)
+		}
+		p.RequestEOS()
+	}()
+	if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	got := snk.Got()
+	if len(got) < 500 {
+		t.Fatalf("the sink got %d frames", len(got))
+	}
+	var nums []int64
+	for i, f := range got {
+		if last := i == len(got)-1; f.EOS != last || f.Gap != last {
+			t.Fatalf("frame %d of %d is %+v; want EOS and a gap on the last (the source's EOS) alone", i, len(got), f)
+		}
+		nums = append(nums, f.Data.N)
+	}
+	if diff := cmp.Diff(seq(1, int64(len(got)-1)), nums[:len(nums)-1]); diff != "" {
+		t.Errorf("the sink got (-want +got):\n%s", diff)
+	}
+}
+
+// 1 MiB frames through replicas stay in shared memory: from the source to
+// each worker replica and back, through the splitter and the merger, no
+// slot is copied or lost, whether the source fills slots (Alloc) or
+// ordinary slices (copied once, by the splitter), whether a replica
+// changes a frame in place or fills a new slot, and when replicas die and
+// are restarted.
+func TestLargeFramesCrossReplicasInSharedMemory(t *testing.T) {
+	const frames, mib = 120, 1 << 20 / 8
+	for _, tc := range []struct {
+		name   string
+		src    testelems.Ramp
+		x      testelems.Affine
+		opts   []sgn.ElementOption
+		memory string
+	}{
+		{"in place", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1}, []sgn.ElementOption{sgn.Replicas(2, sgn.InWorker())}, "slots"},
+		{"copied by the splitter", testelems.Ramp{}, testelems.Affine{Mul: 2, Add: 1}, []sgn.ElementOption{sgn.Replicas(2, sgn.InWorker())}, "slots"},
+		{"new slots", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1, Alloc: true}, []sgn.ElementOption{sgn.Replicas(2, sgn.InWorker())}, "slots"},
+		{"here and in workers", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1}, []sgn.ElementOption{sgn.Replicas(1, sgn.InWorker()), sgn.Replicas(1)}, "count"},
+		{"restarted", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1, Crash: testelems.Crash{At: 23, How: "kill"}},
+			[]sgn.ElementOption{sgn.Replicas(2, sgn.InWorker()), sgn.Restart(100, time.Minute)}, "slots"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, x := tc.src, tc.x
+			src.Len, src.Count = mib, frames
+			snk := &testelems.Verify{Len: mib, Mul: 2, Add: 1, Memory: tc.memory}
+			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.QueueSize(4))
+			p.Insert("src", &src)
+			p.Insert("x", &x, tc.opts...)
+			p.Insert("snk", snk)
+			sgn.Link(&src.Out, &x.In)
+			sgn.Link(&x.Out, &snk.In)
+			if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if snk.Frames() != frames {
+				t.Errorf("the sink checked %d frames, want %d", snk.Frames(), frames)
+			}
+			if tc.memory == "count" && (snk.InSlots() == 0 || snk.InSlots() == frames) {
+				t.Errorf("%d of %d frames lay in slots; want those of the worker replica alone", snk.InSlots(), frames)
+			}
+			for _, r := range p.Stats().Elements[1].Replicas {
+				if r.Sinks[0].Frames == 0 {
+					t.Errorf("replica %s got no frame", r.Name)
+				}
+			}
+			if tc.x.Crash.At > 0 && restarts(p, "x") == 0 {
+				t.Errorf("no replica was restarted")
+			}
+			checkPool(t, p)
+		})
+	}
+}
+
+// Check refuses Replicas where they cannot work, at the line of the
+// element's Insert.
+func TestCheckRefusesReplicasItCannotRun(t *testing.T) {
+	const elems = "github.com/sgn-go/sgn/internal/testelems."
+	p := sgn.NewPipeline(sgn.WorkerDir(workerDir))
+	var want []string
+	p.Insert("count", &testelems.Count{}, sgn.Replicas(2))
+	want = append(want, here(-1)+": count: Replicas needs a transform whose work is per frame (Process: one sink pad, one source pad); "+elems+"Count has New")
+	p.Insert("collect", &testelems.Collect{}, sgn.Replicas(2, sgn.InWorker()))
+	want = append(want, here(-1)+": collect: Replicas needs a transform whose work is per frame (Process: one sink pad, one source pad); "+elems+"Collect has Consume")
+	p.Insert("concat", &testelems.Concat{}, sgn.Replicas(2))
+	want = append(want, here(-1)+": concat: Replicas needs a transform whose work is per frame (Process: one sink pad, one source pad); "+elems+"Concat has Run")
+	p.Insert("zero", &testelems.Scale{}, sgn.Replicas(0, sgn.InWorker()))
+	want = append(want, here(-1)+": zero: Replicas(0): give at least one replica")
+	p.Insert("twice", &testelems.Scale{}, sgn.InWorker(), sgn.Replicas(2, sgn.InWorker()))
+	want = append(want, here(-1)+": twice: InWorker places the element itself, but its replicas run where Replicas says: Replicas(n, InWorker())")
+	p.Insert("queue", &testelems.Scale{}, sgn.Replicas(2, sgn.InWorker(), sgn.Queue(3)))
+	want = append(want, here(-1)+": queue: Replicas(2, ...): only a placement (InWorker) goes in Replicas; give Queue, Restart and the other options to Insert")
+	p.Insert("restart", &testelems.Scale{}, sgn.Replicas(1, sgn.InWorker()), sgn.Replicas(1), sgn.Restart(3, time.Minute))
+	want = append(want, here(-1)+": restart: Restart is for elements in workers, and replica restart[1] runs in this process; place every replica in a worker, or drop Restart")
+	p.Insert("dup", &testelems.Scale{}, sgn.Replicas(2))
+	dupAt := here(-1)
+	p.Insert("dup[1]", &testelems.Scale{})
+	want = append(want, dupAt+": dup: dup[1] is the name of a replica, and of an element inserted at "+here(-1)+"; rename that element")
+	err := p.Check()
+	if err == nil {
+		t.Fatal("Check passed the pipeline")
+	}
+	var got []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if !strings.HasSuffix(line, "is not linked") {
+			got = append(got, line)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Check's errors, but for unlinked pads (-want +got):\n%s", diff)
+	}
+	if runErr := p.Run(context.Background()); runErr == nil || runErr.Error() != err.Error() {
+		t.Errorf("Run() = %v; want Check's errors", runErr)
+	}
+}
+
+// A Process that ends its stream (EOS on an output) ends the replicated
+// element's there, as it would end the element's without replicas: the
+// output is that of every input frame up to that one, in order.
+func TestAReplicaThatEndsItsStreamEndsTheElements(t *testing.T) {
+	for _, where := range [][]sgn.ElementOption{{sgn.Replicas(3)}, {sgn.Replicas(2, sgn.InWorker()), sgn.Replicas(1)}} {
+		t.Run(fmt.Sprint(len(where), " placements"), func(t *testing.T) {
+			x := &testelems.Toil{Factor: 1, MaxSleep: 20 * time.Microsecond, EndAt: 777}
+			p, snk := replicated(5000, x, where...)
+			if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			checkWorks(t, snk.Got(), 777, 1)
+			for _, s := range p.Status() {
+				if s.State != sgn.StateDone {
+					t.Errorf("%s is %v; want done", s.Name, s.State)
+				}
+			}
+		})
 	}
 }

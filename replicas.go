@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -172,6 +173,40 @@ func (n *node) configureReplicas() error {
 		}
 	}
 	return nil
+}
+
+// replicaSummary counts n's replicas by where they run, as DOT and
+// Mermaid say it: "3 replicas: 2 in worker processes, 1 in this process",
+// "2 replicas in worker processes"; "" if n is not replicated.
+func (n *node) replicaSummary() string {
+	if len(n.replicas) == 0 {
+		return ""
+	}
+	workers := 0
+	for _, r := range n.replicas {
+		if r.inWorker {
+			workers++
+		}
+	}
+	in := func(k int, place, places string) string {
+		if k == 1 {
+			return "1 in " + place
+		}
+		return fmt.Sprintf("%d in %s", k, places)
+	}
+	var where []string
+	if workers > 0 {
+		where = append(where, in(workers, "a worker process", "worker processes"))
+	}
+	if here := len(n.replicas) - workers; here > 0 {
+		where = append(where, in(here, "this process", "this process"))
+	}
+	total := fmt.Sprintf("%d replica%s", len(n.replicas), plural(len(n.replicas)))
+	if len(where) == 1 {
+		_, place, _ := strings.Cut(where[0], " ") // "2 in ..." → "in ..."
+		return total + " " + place
+	}
+	return total + ": " + strings.Join(where, ", ")
 }
 
 // runNodes returns what runs when p runs: its elements, each followed by

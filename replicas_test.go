@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -287,5 +288,85 @@ func TestAReplicaThatEndsItsStreamEndsTheElements(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Status, Stats and Progress show a replicated element once, as inserted,
+// with its replicas under it, named x[0], x[1], ...
+func TestStatusStatsAndProgressShowReplicas(t *testing.T) {
+	const n = 2000
+	var progress strings.Builder
+	var mu sync.Mutex
+	seen := map[string]map[int]bool{} // the PIDs each replica was seen with
+	src := &testelems.Count{From: 1, To: n}
+	x := &testelems.Toil{Factor: 1, MaxSleep: 100 * time.Microsecond}
+	snk := &testelems.Works{}
+	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.QueueSize(8), sgn.Progress(&progress),
+		sgn.OnStats(5*time.Millisecond, func(st sgn.Stats) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range st.Elements[1].Replicas {
+				if seen[r.Name] == nil {
+					seen[r.Name] = map[int]bool{}
+				}
+				seen[r.Name][r.PID] = true
+			}
+		}))
+	p.Insert("src", src)
+	p.Insert("x", x, sgn.Replicas(2, sgn.InWorker()), sgn.Replicas(1))
+	p.Insert("snk", snk)
+	sgn.Link(&src.Out, &x.In)
+	sgn.Link(&x.Out, &snk.In)
+	if got := p.Status()[1]; got.State != sgn.StatePending || len(got.Replicas) != 3 {
+		t.Errorf("before Run, x is %+v; want pending, with 3 replicas", got)
+	}
+	if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	by := checkWorks(t, snk.Got(), n, 1)
+	pidOf := map[string]int{}
+	for _, f := range snk.Got() {
+		pidOf[f.Data.Element] = int(f.Data.PID)
+	}
+
+	status := p.Status()[1]
+	if status.Name != "x" || status.State != sgn.StateDone || status.InWorker {
+		t.Errorf("x's status is %+v; want done, in this process", status)
+	}
+	st := p.Stats().Elements[1]
+	if st.Sinks[0].Pad != "x:snk:in" || st.Sinks[0].Frames != n || st.Sources[0].Pad != "x:src:out" || st.Sources[0].Frames != n {
+		t.Errorf("x's pads: %+v, %+v; want %d frames through each", st.Sinks[0], st.Sources[0], n)
+	}
+	var in int64
+	var lines []string
+	for k, r := range st.Replicas {
+		name := fmt.Sprintf("x[%d]", k)
+		if r.Name != name || status.Replicas[k].Name != name || r.State != sgn.StateDone || r.InWorker != (k < 2) {
+			t.Errorf("replica %d is %+v; want %s, done, in a worker: %v", k, r.ElementStatus, name, k < 2)
+		}
+		if r.Sinks[0].Pad != name+":snk:in" || r.Sources[0].Pad != name+":src:out" {
+			t.Errorf("replica %d's pads are %s and %s", k, r.Sinks[0].Pad, r.Sources[0].Pad)
+		}
+		// Each replica gets an EOS frame besides its work: the last input
+		// frame, or an empty one.
+		if r.Sinks[0].Frames < int64(by[name]) || r.Sinks[0].Frames > int64(by[name])+1 {
+			t.Errorf("%s took in %d frames, and did %d of the outputs", name, r.Sinks[0].Frames, by[name])
+		}
+		in += r.Sinks[0].Frames
+		mu.Lock()
+		if r.InWorker && !seen[name][pidOf[name]] {
+			t.Errorf("while it ran, %s was seen with PIDs %v, never with %d, the one that did its work", name, seen[name], pidOf[name])
+		}
+		mu.Unlock()
+		lines = append(lines, fmt.Sprintf("sgn %s: done, %d frames in, %d out, busy ", name, r.Sinks[0].Frames, r.Sources[0].Frames))
+	}
+	if in != n+2 {
+		t.Errorf("the replicas took in %d frames; want %d, and an empty EOS for each but one", in, n)
+	}
+	out := progress.String()
+	for _, want := range append([]string{fmt.Sprintf("sgn x: done, %d frames in, %d out, busy ", n, n)}, lines...) {
+		if !strings.Contains(out, want) {
+			t.Errorf("Progress does not say %q; it says:\n%s", want, out)
+		}
 	}
 }

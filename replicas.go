@@ -289,16 +289,26 @@ func (p *Source[T]) gather(n *node, from []Pad) mergeLoop {
 // A replica has in hand the frames sent to it whose output has not
 // arrived in this process yet: those queued for it and the one it works
 // on. The splitter gives a frame to the replica with the fewest, among
-// those with fewer than their window (what the link into them holds), and
-// waits when none has room; an output's arrival gives its replica room
-// again. The order queue says, for each frame in the element's input
+// those with room: fewer than their window (what the link into them
+// holds). When none has room, it waits until one is down to its low mark,
+// an eighth of its window below it, and then fills it up again, frame
+// after frame, as long as it has the fewest: frames go out in bursts,
+// which cross a pipe in one write, rather than one by one as outputs come
+// back. The order queue says, for each frame in the element's input
 // order, which replica has it; the merger takes that replica's next
 // output.
+//
+// Credit is counted from the splitter to the arrival of the output in
+// this process, not with the links' own credits: a replica has room or
+// not in the same way whatever carries its frames, and one whose outputs
+// wait in this process for a slower one's still gets frames.
 type replication struct {
 	window  []int64        // per replica: frames it may have in hand
-	sent    []int64        // per replica: frames sent to it; the splitter's
+	low     []int64        // per replica: its low mark
+	sent    []atomic.Int64 // per replica: frames sent to it, by the splitter
 	arrived []atomic.Int64 // per replica: its outputs that arrived
 	next    int            // where the splitter's search starts: the one after the last chosen
+	last    int            // the replica the splitter is filling, if it has room; -1: none
 
 	waiting atomic.Bool   // the splitter waits for room
 	room    chan struct{} // capacity 1: wakes it
@@ -308,13 +318,16 @@ type replication struct {
 func newReplication(n *node) *replication {
 	r := &replication{
 		window:  make([]int64, len(n.replicas)),
-		sent:    make([]int64, len(n.replicas)),
+		low:     make([]int64, len(n.replicas)),
+		sent:    make([]atomic.Int64, len(n.replicas)),
 		arrived: make([]atomic.Int64, len(n.replicas)),
+		last:    -1,
 		room:    make(chan struct{}, 1),
 	}
 	bound := 0
 	for k, rep := range n.replicas {
 		r.window[k] = int64(rep.window())
+		r.low[k] = r.window[k] - max(1, r.window[k]/8)
 		// In flight for a replica: what it has in hand, and its outputs
 		// queued for the merger.
 		bound += rep.window() + n.window()
@@ -323,28 +336,34 @@ func newReplication(n *node) *replication {
 	return r
 }
 
-// arrive records that an output of replica k arrived.
+// arrive records that an output of replica k arrived, and wakes the
+// splitter if it waits and the replica is down to its low mark.
 func (r *replication) arrive(k int) {
-	r.arrived[k].Add(1)
-	if r.waiting.Load() {
+	a := r.arrived[k].Add(1)
+	if r.waiting.Load() && r.sent[k].Load()-a <= r.low[k] {
 		wake(r.room)
 	}
 }
 
 // pick returns the replica with the fewest frames in hand among those
-// with room, and counts a frame sent to it; -1 if none has room.
+// with room (the one it fills, or one down to its low mark), and counts a
+// frame sent to it; -1 if none has room.
 func (r *replication) pick() int {
 	best, fewest := -1, int64(0)
 	for i := range r.sent {
 		k := (r.next + i) % len(r.sent)
-		inHand := r.sent[k] - r.arrived[k].Load()
-		if inHand < r.window[k] && (best < 0 || inHand < fewest) {
+		inHand := r.sent[k].Load() - r.arrived[k].Load()
+		if inHand >= r.window[k] || k != r.last && inHand > r.low[k] {
+			continue
+		}
+		if best < 0 || inHand < fewest {
 			best, fewest = k, inHand
 		}
 	}
 	if best >= 0 {
-		r.sent[best]++
+		r.sent[best].Add(1)
 		r.next = (best + 1) % len(r.sent)
+		r.last = best
 	}
 	return best
 }
@@ -355,6 +374,7 @@ func (r *replication) choose(ctx context.Context) (int, error) {
 		if k := r.pick(); k >= 0 {
 			return k, nil
 		}
+		r.last = -1 // all full: wait for one to be down to its low mark
 		r.waiting.Store(true)
 		if k := r.pick(); k >= 0 {
 			r.waiting.Store(false)

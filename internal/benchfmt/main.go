@@ -52,6 +52,11 @@ var figures = map[[2]string]string{
 	{"CodecReflectEncode", "ns/op"}:        "codec_reflect_encode_ns",
 	{"CodecReflectDecode", "ns/op"}:        "codec_reflect_decode_ns",
 	{"Generate50", "s/op"}:                 "sgngen_generate_50_s",
+	{"Replicas/worker", "frames/s"}:        "work_worker_fps",
+	{"Replicas/replicas=1", "frames/s"}:    "replicas_1_fps",
+	{"Replicas/replicas=2", "frames/s"}:    "replicas_2_fps",
+	{"Replicas/replicas=4", "frames/s"}:    "replicas_4_fps",
+	{"Replicas/here=2", "frames/s"}:        "replicas_here_2_fps",
 }
 
 var procs = regexp.MustCompile(`-\d+$`)

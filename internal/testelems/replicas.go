@@ -1,6 +1,7 @@
 package testelems
 
 import (
+	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"os"
@@ -81,3 +82,31 @@ func (w *Works) Consume(ctx *sgn.Context, f sgn.Frame[Work]) error {
 
 // Got returns the frames received.
 func (w *Works) Got() []sgn.Frame[Work] { return w.got }
+
+// TallyWork counts the works it receives and checks that each number is
+// Step more than the one before (the first: First), without keeping them:
+// a sink for benchmarks.
+//
+//sgn:element
+type TallyWork struct {
+	In    sgn.Sink[Work] `sgn:"in"`
+	First int64
+	Step  int64
+
+	frames int64
+}
+
+// Consume checks and counts one work.
+func (t *TallyWork) Consume(ctx *sgn.Context, f sgn.Frame[Work]) error {
+	if f.Gap {
+		return nil
+	}
+	if want := t.First + t.frames*t.Step; f.Data.N != want {
+		return fmt.Errorf("work %d is for %d, want %d", t.frames, f.Data.N, want)
+	}
+	t.frames++
+	return nil
+}
+
+// Frames returns the number of works counted.
+func (t *TallyWork) Frames() int64 { return t.frames }

@@ -47,6 +47,7 @@ var (
 	_ sgn.Element = (*Stamp)(nil)
 	_ sgn.Element = (*StampChunks)(nil)
 	_ sgn.Element = (*Tally)(nil)
+	_ sgn.Element = (*TallyWork)(nil)
 	_ sgn.Element = (*Toil)(nil)
 	_ sgn.Element = (*Touch)(nil)
 	_ sgn.Element = (*UntilEOS)(nil)
@@ -1052,6 +1053,41 @@ func (e *Tally) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes TallyWork to package sgn.
+func (e *TallyWork) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.TallyWork",
+		Worker:    "testelems-tallywork",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-tallywork",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecWork)},
+		Method:    "Consume",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(2)
+			w.Text("Step")
+			w.Int(e.Step)
+			w.Text("First")
+			w.Int(e.First)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "First":
+					e.First = d.Int(64)
+				case "Step":
+					e.Step = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+		Schema: "140ee4815e56ded6",
+	}
+}
+
 // SGNElement describes Toil to package sgn.
 func (e *Toil) SGNElement() sgn.Spec {
 	return sgn.Spec{
@@ -1964,6 +2000,23 @@ func _(Tally_has_a_Run_method__run_go_generate struct {
 	sgnNoRun
 }) {
 	Tally_has_a_Run_method__run_go_generate.Run() // Tally has a Run method now: run go generate
+}
+
+func _() {
+	type TallyWork_changed__run_go_generate = struct {
+		In     sgn.Sink[Work] `sgn:"in"`
+		First  int64
+		Step   int64
+		frames int64
+	}
+	var _ TallyWork_changed__run_go_generate = TallyWork{} // TallyWork changed since this file was generated: run go generate
+}
+
+func _(TallyWork_has_a_Run_method__run_go_generate struct {
+	*TallyWork
+	sgnNoRun
+}) {
+	TallyWork_has_a_Run_method__run_go_generate.Run() // TallyWork has a Run method now: run go generate
 }
 
 func _() {

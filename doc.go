@@ -75,6 +75,13 @@
 // [ElementError] that names the element. A worker never outlives the
 // process that started it.
 //
+// # Replicas
+//
+// A transform with Process can run as several replicas, in this process or
+// in workers, with [Replicas]: frames are spread over them by credit, and
+// the element's output keeps its input's order. Status, Stats, Progress,
+// DOT and Mermaid show the element once, with its replicas under it.
+//
 // # Shared memory
 //
 // Large payloads are not copied between processes. A byte or numeric slice

@@ -76,3 +76,34 @@ func ExamplePipeline_Check() {
 	fmt.Println(p.Check())
 	// Output: example_test.go:73: square:src:out: source pad is not linked
 }
+
+// A transform run as four replicas: frames are spread over them, and
+// their outputs come back in the order of their inputs. Replicas(4,
+// sgn.InWorker()) would run each in a worker process of its own.
+func ExampleReplicas() {
+	count := &testelems.Count{From: 1, To: 10}
+	times10 := &testelems.Scale{Factor: 10}
+	collect := &testelems.Collect{}
+
+	p := sgn.NewPipeline()
+	p.Insert("count", count)
+	p.Insert("times10", times10, sgn.Replicas(4))
+	p.Insert("collect", collect)
+	sgn.Link(&count.Out, &times10.In)
+	sgn.Link(&times10.Out, &collect.In)
+
+	if err := p.Run(context.Background()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(collect.Got(), collect.SawEOS())
+	for _, r := range p.Status()[1].Replicas {
+		fmt.Println(r.Name, r.State)
+	}
+	// Output:
+	// [10 20 30 40 50 60 70 80 90 100] true
+	// times10[0] done
+	// times10[1] done
+	// times10[2] done
+	// times10[3] done
+}

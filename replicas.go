@@ -47,9 +47,10 @@ import (
 // the element once, as inserted, with its replicas under it; DOT and
 // Mermaid draw one box that counts them.
 //
-// Options other than a placement (Queue, Restart, DrainTimeout) are given
-// to Insert, and hold for the element and every replica: Queue sizes the
-// element's input and each replica's.
+// Options other than a placement are given to Insert: Queue sizes the
+// element's input and each replica's, Restart restarts each replica on its
+// own, DrainTimeout is the element's as a whole, and counts the frames
+// given to replicas among those it held.
 func Replicas(n int, where ...ElementOption) ElementOption {
 	return func(nd *node) { nd.groups = append(nd.groups, replicaGroup{n: n, where: where}) }
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -347,6 +348,9 @@ func TestStatusStatsAndProgressShowReplicas(t *testing.T) {
 		if r.Sinks[0].Pad != name+":snk:in" || r.Sources[0].Pad != name+":src:out" {
 			t.Errorf("replica %d's pads are %s and %s", k, r.Sinks[0].Pad, r.Sources[0].Pad)
 		}
+		if r.Sinks[0].Bound != 9 {
+			t.Errorf("%s's queue holds %d frames; want the pipeline's QueueSize and the one in work, 9", name, r.Sinks[0].Bound)
+		}
 		// Each replica gets an EOS frame besides its work: the last input
 		// frame, or an empty one.
 		if r.Sinks[0].Frames < int64(by[name]) || r.Sinks[0].Frames > int64(by[name])+1 {
@@ -363,10 +367,33 @@ func TestStatusStatsAndProgressShowReplicas(t *testing.T) {
 	if in != n+2 {
 		t.Errorf("the replicas took in %d frames; want %d, and an empty EOS for each but one", in, n)
 	}
+	if line := sgn.ProgressLine(p.Stats()); !strings.Contains(line, " | x×3 ") {
+		t.Errorf("the progress line is %q; want x×3 in it", line)
+	}
 	out := progress.String()
 	for _, want := range append([]string{fmt.Sprintf("sgn x: done, %d frames in, %d out, busy ", n, n)}, lines...) {
 		if !strings.Contains(out, want) {
 			t.Errorf("Progress does not say %q; it says:\n%s", want, out)
 		}
+	}
+}
+
+// A replicated element's DrainTimeout is the element's: when it passes,
+// the run stops with a ShutdownError that names the element and counts
+// the frames its replicas had not finished.
+func TestDrainTimeoutOfAReplicatedElement(t *testing.T) {
+	x := &testelems.Toil{Factor: 1, Slow: "x[0]", SlowSleep: time.Hour}
+	src := &testelems.Count{From: 1, To: 50}
+	snk := &testelems.Works{}
+	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.StopTimeout(100*time.Millisecond), sgn.Logger(slog.New(slog.DiscardHandler)))
+	p.Insert("src", src)
+	p.Insert("x", x, sgn.Replicas(2, sgn.InWorker()), sgn.DrainTimeout(200*time.Millisecond))
+	p.Insert("snk", snk)
+	sgn.Link(&src.Out, &x.In)
+	sgn.Link(&x.Out, &snk.In)
+	err := runWithin(t, p, context.Background(), time.Minute)
+	var se *sgn.ShutdownError
+	if !errors.As(err, &se) || se.Element != "x" || len(se.Unfinished) != 1 || se.Unfinished[0].Element != "x" || se.Unfinished[0].Held == 0 {
+		t.Fatalf("Run() = %v; want a ShutdownError for x, which held frames", err)
 	}
 }

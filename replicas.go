@@ -291,7 +291,8 @@ func (p *Source[T]) gather(n *node, from []Pad) mergeLoop {
 // arrived in this process yet: those queued for it and the one it works
 // on. The splitter gives a frame to the replica with the fewest, among
 // those with room: fewer than their window (what the link into them
-// holds). When none has room, it waits until one is down to its low mark,
+// holds), and not waiting to be restarted (a frame for it would wait as
+// long). When none has room, it waits until one is down to its low mark,
 // an eighth of its window below it, and then fills it up again, frame
 // after frame, as long as it has the fewest: frames go out in bursts,
 // which cross a pipe in one write, rather than one by one as outputs come
@@ -308,6 +309,7 @@ type replication struct {
 	low     []int64        // per replica: its low mark
 	sent    []atomic.Int64 // per replica: frames sent to it, by the splitter
 	arrived []atomic.Int64 // per replica: its outputs that arrived
+	status  []*status      // per replica: its state
 	next    int            // where the splitter's search starts: the one after the last chosen
 	last    int            // the replica the splitter is filling, if it has room; -1: none
 
@@ -327,6 +329,7 @@ func newReplication(n *node) *replication {
 	}
 	bound := 0
 	for k, rep := range n.replicas {
+		r.status = append(r.status, &rep.status)
 		r.window[k] = int64(rep.window())
 		r.low[k] = r.window[k] - max(1, r.window[k]/8)
 		// In flight for a replica: what it has in hand, and its outputs
@@ -346,6 +349,14 @@ func (r *replication) arrive(k int) {
 	}
 }
 
+// changed wakes the splitter, if it waits, after a replica's state
+// changed: one that is back from a restart may have room.
+func (r *replication) changed() {
+	if r.waiting.Load() {
+		wake(r.room)
+	}
+}
+
 // pick returns the replica with the fewest frames in hand among those
 // with room (the one it fills, or one down to its low mark), and counts a
 // frame sent to it; -1 if none has room.
@@ -354,7 +365,7 @@ func (r *replication) pick() int {
 	for i := range r.sent {
 		k := (r.next + i) % len(r.sent)
 		inHand := r.sent[k].Load() - r.arrived[k].Load()
-		if inHand >= r.window[k] || k != r.last && inHand > r.low[k] {
+		if inHand >= r.window[k] || k != r.last && inHand > r.low[k] || State(r.status[k].state.Load()) == StateRestarting {
 			continue
 		}
 		if best < 0 || inHand < fewest {

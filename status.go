@@ -68,6 +68,9 @@ func (n *node) onState(state State, pid int) {
 		n.busyBase.Add(n.busy.Swap(0))
 	}
 	n.status.set(state, pid)
+	if n.parent != nil && n.parent.rep != nil {
+		n.parent.rep.changed() // a replica that is back may take frames
+	}
 }
 
 // state returns n's state; for a replicated element, summed up with its

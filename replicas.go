@@ -134,10 +134,7 @@ func (n *node) makeReplicas() {
 	var sinks, sources []Pad
 	for _, g := range n.groups {
 		for range g.n {
-			e, ok := reflect.New(t.Elem()).Interface().(Element)
-			if !ok {
-				return
-			}
+			e := reflect.New(t.Elem()).Interface().(Element) // *T, as n.elem is
 			r := &node{name: fmt.Sprintf("%s[%d]", n.name, len(n.replicas)), at: n.at, elem: e, spec: e.SGNElement(),
 				queue: n.queue, restart: n.restart, parent: n}
 			for _, o := range g.where {
@@ -251,7 +248,8 @@ type splitLoop interface {
 type mergeLoop interface {
 	pads() []Pad // the sink pads that take the replicas' output, in order
 	run(ctx *Context, r *replication, endEarly func()) error
-	// counted makes sink pad k count its frames as they arrive.
+	// counted makes each of its sink pads tell r of the frames that
+	// arrive on it.
 	counted(r *replication)
 }
 

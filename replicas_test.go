@@ -17,6 +17,7 @@ import (
 	"github.com/sgn-go/sgn"
 	"github.com/sgn-go/sgn/internal/testelems"
 	"github.com/sgn-go/sgn/runtime"
+	"github.com/sgn-go/sgn/wire"
 )
 
 // replicated builds src → x → snk, x a Toil run as replicas with opts.
@@ -395,5 +396,75 @@ func TestDrainTimeoutOfAReplicatedElement(t *testing.T) {
 	var se *sgn.ShutdownError
 	if !errors.As(err, &se) || se.Element != "x" || len(se.Unfinished) != 1 || se.Unfinished[0].Element != "x" || se.Unfinished[0].Held == 0 {
 		t.Fatalf("Run() = %v; want a ShutdownError for x, which held frames", err)
+	}
+}
+
+// tagger is a transform written by hand, with a configuration field and
+// state of its own: it adds Add to each number and counts the frames it
+// worked on.
+type tagger struct {
+	In  sgn.Sink[int64]
+	Out sgn.Source[int64]
+	Add int64
+
+	calls int
+}
+
+func (e *tagger) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:    "sgn_test.tagger",
+		Sinks:   []sgn.Pad{e.In.Init("in", testelems.Int64Codec)},
+		Sources: []sgn.Pad{e.Out.Init("out", testelems.Int64Codec)},
+		Method:  "Process",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, func(ctx *sgn.Context, f sgn.Frame[int64]) (sgn.Frame[int64], error) {
+				e.calls++
+				f.Data += e.Add
+				return f, nil
+			})
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("Add")
+			w.Int(e.Add)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				if string(d.Key()) == "Add" {
+					e.Add = d.Int(64)
+				}
+			}
+		},
+	}
+}
+
+// Each replica is a new value of the element's type, with the element's
+// configuration as it is when Run starts; the value given to Insert does
+// not run.
+func TestReplicasAreNewValuesWithTheElementsConfiguration(t *testing.T) {
+	const n = 500
+	src := &testelems.Count{From: 1, To: n}
+	x := &tagger{}
+	snk := &testelems.Collect{}
+	p := sgn.NewPipeline(sgn.QueueSize(4))
+	p.Insert("src", src)
+	p.Insert("x", x, sgn.Replicas(3))
+	p.Insert("snk", snk)
+	sgn.Link(&src.Out, &x.In)
+	sgn.Link(&x.Out, &snk.In)
+	x.Add = 1000 // after Insert: the run's configuration
+	if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for _, v := range seq(1, n) {
+		want = append(want, v+1000)
+	}
+	if diff := cmp.Diff(want, snk.Got()); diff != "" {
+		t.Errorf("the sink got (-want +got):\n%s", diff)
+	}
+	if x.calls != 0 {
+		t.Errorf("the value given to Insert worked on %d frames; want none", x.calls)
 	}
 }

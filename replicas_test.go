@@ -118,6 +118,29 @@ func TestAKilledReplicaFailsTheRun(t *testing.T) {
 	}
 }
 
+// A replica in this process that fails or panics fails the run, which
+// names the element and the replica.
+func TestAFailingReplicaInThisProcessFailsTheRun(t *testing.T) {
+	for _, how := range []string{"error", "panic"} {
+		t.Run(how, func(t *testing.T) {
+			x := &testelems.Toil{Factor: 1, Crash: testelems.Crash{At: 40, How: how}}
+			p, _ := replicated(100000, x, sgn.Replicas(2))
+			err := runWithin(t, p, context.Background(), time.Minute)
+			var ee *sgn.ElementError
+			if !errors.As(err, &ee) || (ee.Element != "x[0]" && ee.Element != "x[1]") {
+				t.Fatalf("Run() = %v; want an ElementError naming x[0] or x[1]", err)
+			}
+			if !strings.Contains(err.Error(), "toil: ") || !strings.HasPrefix(err.Error(), ee.Element+": ") {
+				t.Errorf("the error %q does not name the replica and say what went wrong", err)
+			}
+			var pe *sgn.PanicError
+			if errors.As(err, &pe) != (how == "panic") {
+				t.Errorf("Run() = %v; a PanicError: %v, want %v", err, errors.As(err, &pe), how == "panic")
+			}
+		})
+	}
+}
+
 // Under a restart policy, replicas that crash, however they crash, are
 // restarted, and the output loses nothing, repeats nothing, and keeps its
 // order.
@@ -185,34 +208,36 @@ func TestRequestEOSDrainsThroughReplicas(t *testing.T) {
 func TestLargeFramesCrossReplicasInSharedMemory(t *testing.T) {
 	const frames, mib = 120, 1 << 20 / 8
 	for _, tc := range []struct {
-		name   string
-		src    testelems.Ramp
-		x      testelems.Affine
-		opts   []sgn.ElementOption
-		memory string
+		name    string
+		src     testelems.Ramp
+		x       testelems.Affine
+		opts    []sgn.ElementOption
+		memory  string
+		workers bool // the source and the sink in workers too
 	}{
-		{"in place", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1}, []sgn.ElementOption{sgn.Replicas(2, sgn.InWorker())}, "slots"},
-		{"copied by the splitter", testelems.Ramp{}, testelems.Affine{Mul: 2, Add: 1}, []sgn.ElementOption{sgn.Replicas(2, sgn.InWorker())}, "slots"},
-		{"new slots", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1, Alloc: true}, []sgn.ElementOption{sgn.Replicas(2, sgn.InWorker())}, "slots"},
-		{"here and in workers", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1}, []sgn.ElementOption{sgn.Replicas(1, sgn.InWorker()), sgn.Replicas(1)}, "count"},
+		{"between workers", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1}, []sgn.ElementOption{sgn.Replicas(2, sgn.InWorker())}, "slots", true},
+		{"in place", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1}, []sgn.ElementOption{sgn.Replicas(2, sgn.InWorker())}, "slots", false},
+		{"copied by the splitter", testelems.Ramp{}, testelems.Affine{Mul: 2, Add: 1}, []sgn.ElementOption{sgn.Replicas(2, sgn.InWorker())}, "slots", false},
+		{"new slots", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1, Alloc: true}, []sgn.ElementOption{sgn.Replicas(2, sgn.InWorker())}, "slots", false},
+		{"here and in workers", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1}, []sgn.ElementOption{sgn.Replicas(1, sgn.InWorker()), sgn.Replicas(1)}, "count", false},
 		{"restarted", testelems.Ramp{Alloc: true}, testelems.Affine{Mul: 2, Add: 1, Crash: testelems.Crash{At: 23, How: "kill"}},
-			[]sgn.ElementOption{sgn.Replicas(2, sgn.InWorker()), sgn.Restart(100, time.Minute)}, "slots"},
+			[]sgn.ElementOption{sgn.Replicas(2, sgn.InWorker()), sgn.Restart(100, time.Minute)}, "slots", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src, x := tc.src, tc.x
 			src.Len, src.Count = mib, frames
 			snk := &testelems.Verify{Len: mib, Mul: 2, Add: 1, Memory: tc.memory}
 			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.QueueSize(4))
-			p.Insert("src", &src)
+			p.Insert("src", &src, where(tc.workers)...)
 			p.Insert("x", &x, tc.opts...)
-			p.Insert("snk", snk)
+			p.Insert("snk", snk, where(tc.workers)...)
 			sgn.Link(&src.Out, &x.In)
 			sgn.Link(&x.Out, &snk.In)
 			if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			if snk.Frames() != frames {
-				t.Errorf("the sink checked %d frames, want %d", snk.Frames(), frames)
+			if got := p.Stats().Elements[2].Sinks[0].Frames; got != frames {
+				t.Errorf("the sink checked %d frames, want %d", got, frames)
 			}
 			if tc.memory == "count" && (snk.InSlots() == 0 || snk.InSlots() == frames) {
 				t.Errorf("%d of %d frames lay in slots; want those of the worker replica alone", snk.InSlots(), frames)

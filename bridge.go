@@ -142,6 +142,9 @@ func (p *Sink[T]) deliver(it item[T]) error {
 		p.pool.Release(it.slots)
 		return fmt.Errorf("%s: %w: frame beyond the credit window", p.FullName(), runtime.ErrProtocol)
 	}
+	if p.arrived != nil {
+		p.arrived()
+	}
 	if len(it.slots) > 0 {
 		select {
 		case <-p.done:

@@ -79,6 +79,12 @@
 // worker binary started there with -nats URL serves its element type over
 // NATS, and the pipeline claims a free one through a remote.Launcher. See
 // package remote; shared memory does not cross hosts.
+// # Replicas
+//
+// A transform with Process can run as several replicas, in this process or
+// in workers, with [Replicas]: frames are spread over them by credit, and
+// the element's output keeps its input's order. Status, Stats, Progress,
+// DOT and Mermaid show the element once, with its replicas under it.
 //
 // # Shared memory
 //

@@ -76,3 +76,40 @@ func ExamplePipeline_Check() {
 	fmt.Println(p.Check())
 	// Output: example_test.go:73: square:src:out: source pad is not linked
 }
+
+// A transform run as four replicas: frames are spread over them, and
+// their outputs come back in the order of their inputs. Replicas(4,
+// sgn.InWorker()) would run each in a worker process of its own.
+func ExampleReplicas() {
+	count := &stages.Count{Limit: 8}
+	square := &stages.Square{}
+	print := &stages.Print{}
+
+	p := sgn.NewPipeline()
+	p.Insert("count", count)
+	p.Insert("square", square, sgn.Replicas(4))
+	p.Insert("print", print)
+	sgn.Link(&count.Out, &square.In)
+	sgn.Link(&square.Out, &print.In)
+
+	if err := p.Run(context.Background()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range p.Status()[1].Replicas {
+		fmt.Println(r.Name, r.State)
+	}
+	// Output:
+	// 1
+	// 4
+	// 9
+	// 16
+	// 25
+	// 36
+	// 49
+	// 64
+	// square[0] done
+	// square[1] done
+	// square[2] done
+	// square[3] done
+}

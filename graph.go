@@ -18,7 +18,10 @@ import (
 // its source pads one on its right, green; every link is an arrow from
 // source pad to sink pad, drawn left to right. Elements in this process are
 // blue; elements that run in a worker process (InWorker) are orange, with
-// "worker process" under their type.
+// "worker process" under their type. A replicated element (see Replicas)
+// is one box that counts its replicas and says where they run, "3
+// replicas: 2 in worker processes, 1 in this process", orange if one of
+// them runs in a worker.
 //
 // DOT draws a pipeline that fails Check too, so that its mistakes can be
 // seen: a pad that Check names is red (tomato), whether it is not linked or
@@ -70,8 +73,9 @@ func (p *Pipeline) DOT() string {
 // Each element is a node that reads its name and its Go type, shortened as
 // for DOT; an element that runs in a worker process is a box with double
 // sides (Mermaid's subroutine shape), orange, with "worker" as its last
-// line. Each link is an arrow labelled with its pads, "source pad → sink
-// pad".
+// line. A replicated element's last line counts its replicas as DOT does,
+// and it is drawn as a worker if one of them runs in one. Each link is an
+// arrow labelled with its pads, "source pad → sink pad".
 //
 // As DOT does, Mermaid draws a pipeline that fails Check: a pad that is not
 // linked is a small red node joined to its element by a dotted arrow and
@@ -107,7 +111,9 @@ func (p *Pipeline) Mermaid() string {
 		open, close, cls := "[\"", "\"]", ""
 		switch x.kind {
 		case workerBox:
-			lines = append(lines, "worker")
+			if x.replicas == "" {
+				lines = append(lines, "worker")
+			}
 			open, close, cls = "[[\"", "\"]]", class("worker")
 		case foreignBox:
 			lines = append(lines, "in another pipeline")
@@ -118,6 +124,9 @@ func (p *Pipeline) Mermaid() string {
 				lines = append(lines, map[string]string{"snk": "sink", "src": "source"}[pad.kind]+" pad "+pad.name)
 			}
 			cls = class("outside")
+		}
+		if x.replicas != "" {
+			lines = append(lines, x.replicas)
 		}
 		for i := range lines {
 			lines[i] = mermaidText(lines[i])
@@ -194,6 +203,7 @@ type box struct {
 	kind           boxKind
 	name           string // the element's name, printable; "" for a strayBox
 	typ            string // its Go type, shortened by graph; "" for a strayBox
+	replicas       string // a replicated element's replicas, counted (see replicaSummary)
 	sinks, sources []*port
 }
 
@@ -253,7 +263,13 @@ func (p *Pipeline) graph() *graph {
 		if n.inWorker {
 			kind = workerBox
 		}
+		for _, r := range n.replicas {
+			if r.inWorker {
+				kind = workerBox
+			}
+		}
 		ours[n] = g.elementBox(fmt.Sprintf("e%d", i), n, kind)
+		ours[n].replicas = n.replicaSummary()
 	}
 	foreign := map[*node]*box{}
 	stray := map[Pad]*box{}
@@ -448,7 +464,10 @@ func (x *box) writeDOT(b *strings.Builder) {
 		head = []string{"<B>" + htmlText(x.name) + "</B>", htmlText(x.typ)}
 	case workerBox:
 		bg, sinkBG, sourceBG = "Orange", "lightblue", "MediumAquaMarine"
-		head = []string{"<B>" + htmlText(x.name) + "</B>", htmlText(x.typ), "<I>worker process</I>"}
+		head = []string{"<B>" + htmlText(x.name) + "</B>", htmlText(x.typ)}
+		if x.replicas == "" {
+			head = append(head, "<I>worker process</I>")
+		}
 	case foreignBox:
 		attrs, border = ", shape=box, style=dashed, color=tomato", "0"
 		bg, sinkBG, sourceBG = "white", "white", "white"
@@ -457,6 +476,9 @@ func (x *box) writeDOT(b *strings.Builder) {
 		attrs, border = ", shape=box, style=dashed, color=tomato", "0"
 		bg, sinkBG, sourceBG = "white", "white", "white"
 		head = []string{"<I>not inserted</I>"}
+	}
+	if x.replicas != "" {
+		head = append(head, "<I>"+htmlText(x.replicas)+"</I>")
 	}
 	fmt.Fprintf(b, "\t%s [label=<\n", x.id)
 	fmt.Fprintf(b, "\t\t<TABLE BORDER=%q CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"4\" BGCOLOR=%q>\n", border, bg)

@@ -282,8 +282,32 @@ func TestGraphEscaping(t *testing.T) {
 
 // TestGraphDeterministic builds the same pipelines twice: the text must not
 // depend on map order or on memory addresses.
+// replicas builds a pipeline with replicated transforms: one whose
+// replicas run in workers and here, one whose replicas all run here.
+func replicas() *sgn.Pipeline {
+	count := &testelems.Count{To: 3}
+	square := &testelems.Scale{Factor: 2}
+	describe := &testelems.Describe{}
+	readings := &testelems.Readings{}
+	p := sgn.NewPipeline()
+	p.Insert("count", count)
+	p.Insert("square", square, sgn.Replicas(2, sgn.InWorker()), sgn.Replicas(1))
+	p.Insert("describe", describe, sgn.Replicas(4))
+	p.Insert("readings", readings)
+	sgn.Link(&count.Out, &square.In)
+	sgn.Link(&square.Out, &describe.In)
+	sgn.Link(&describe.Out, &readings.In)
+	return p
+}
+
+// A replicated element is one box that counts its replicas.
+func TestGraphReplicas(t *testing.T) {
+	golden(t, "replicas.dot", replicas().DOT())
+	golden(t, "replicas.mmd", replicas().Mermaid())
+}
+
 func TestGraphDeterministic(t *testing.T) {
-	for _, build := range []func() *sgn.Pipeline{tutorial, broken, escaping} {
+	for _, build := range []func() *sgn.Pipeline{tutorial, broken, escaping, replicas} {
 		p, q := build(), build()
 		for range 20 {
 			if p.DOT() != q.DOT() || p.Mermaid() != q.Mermaid() {
@@ -322,7 +346,7 @@ func TestGraphRenders(t *testing.T) {
 	if err != nil {
 		t.Skip("Graphviz's dot is not installed")
 	}
-	for name, build := range map[string]func() *sgn.Pipeline{"tutorial": tutorial, "broken": broken, "escaping": escaping} {
+	for name, build := range map[string]func() *sgn.Pipeline{"tutorial": tutorial, "broken": broken, "escaping": escaping, "replicas": replicas} {
 		cmd := exec.Command(dot, "-Tsvg")
 		cmd.Stdin = strings.NewReader(build().DOT())
 		var stderr strings.Builder

@@ -97,6 +97,10 @@ type Sink[T any] struct {
 	pool     *runtime.Pool
 	consumed func(urgent bool)
 	finished func()
+
+	// arrived, if set, is told of each frame queued: the pad takes a
+	// replica's output (see Replicas).
+	arrived func()
 }
 
 // An item is a queued frame and the slots its data lies in, each of which
@@ -212,6 +216,9 @@ func (p *Sink[T]) put(ctx *Context, it item[T]) error {
 			return err
 		}
 	}
+	if p.arrived != nil {
+		p.arrived()
+	}
 	if len(it.slots) > 0 {
 		select {
 		case <-p.done: // finished meanwhile: nobody will take it
@@ -314,6 +321,9 @@ type sinkPad interface {
 	// held returns the frames queued for the pad's element of this
 	// process, and the one it works on.
 	held() int
+	// spread makes the splitter of n, a replicated element whose sink
+	// pad this is, feeding to, its replicas' sink pads.
+	spread(n *node, to []Pad) splitLoop
 	// count returns the frames received.
 	count() int64
 }
@@ -330,6 +340,9 @@ type sourcePad interface {
 	// hasSlices reports whether its frames can hold slices that may travel
 	// in slots.
 	hasSlices() bool
+	// gather makes the merger of n, a replicated element whose source pad
+	// this is, fed by from, its replicas' source pads.
+	gather(n *node, from []Pad) mergeLoop
 	// count returns the frames sent, and their bytes when encoded.
 	count() (frames, bytes int64)
 }

@@ -77,6 +77,16 @@ type node struct {
 	conn        *runtime.Conn   // a worker's connection
 	budget      *runtime.Budget // its slots, if its frames may travel in slots
 	fedByWorker bool            // a sink pad is linked from a worker's element
+
+	// A replicated element (see Replicas) runs its splitter and merger in
+	// this process, and its replicas as elements of their own, each with a
+	// node whose parent it is.
+	groups   []replicaGroup // its Replicas options
+	replicas []*node
+	parent   *node
+	split    splitLoop
+	merge    mergeLoop
+	rep      *replication // for a run
 }
 
 // A PipelineOption configures a Pipeline.
@@ -129,6 +139,10 @@ func (p *Pipeline) slotsFor(n *node) int {
 		for _, to := range pad.(sourcePad).downstream() {
 			w = max(w, to.base().node.window())
 		}
+	}
+	// A replicated element sends each replica frames of its own.
+	for _, r := range n.replicas {
+		w += r.window()
 	}
 	return max(8, 2*w)
 }
@@ -233,6 +247,7 @@ func (p *Pipeline) Insert(name string, e Element, opts ...ElementOption) {
 	for i, pad := range spec.Sources {
 		pad.base().node, pad.base().index = n, i
 	}
+	n.makeReplicas()
 	p.byName[name] = n
 	p.nodes = append(p.nodes, n)
 }
@@ -258,9 +273,12 @@ func (p *Pipeline) Check() error {
 			fail(n.at, "%s: runs on another host (Remote), where the pipeline's shared segments (%s) cannot reach: shared memory does not cross hosts; run it with InWorker, or share no segments",
 				n.name, strings.Join(slices.Sorted(maps.Keys(p.segments)), ", "))
 		}
+		for _, msg := range n.replicaMistakes(p) {
+			fail(n.at, "%s: %s", n.name, msg)
+		}
 		if n.restart != nil {
 			switch {
-			case !n.inWorker:
+			case !n.inWorker && len(n.groups) == 0: // replicaMistakes checks where replicas run
 				fail(n.at, "%s: Restart is for elements in workers; add InWorker, or drop Restart", n.name)
 			case n.runtimePolicy() == nil:
 				fail(n.at, "%s: Restart needs an element whose work is per frame (New, Process or Consume); %s has %s, and keeps its state its own way", n.name, n.spec.Type, n.spec.Method)
@@ -320,6 +338,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	workers := map[*node]string{}
 	var errs []error
 	for _, n := range p.nodes {
+		if err := n.configureReplicas(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, n := range p.runNodes() {
 		if n.inWorker && n.remote == nil {
 			path, err := p.findWorker(n)
 			if err != nil {
@@ -360,16 +383,23 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		failures    []error
 		interrupted bool // an element was stopped before it finished
 	)
-	for _, n := range p.nodes {
+	for _, n := range p.runNodes() {
 		wg.Go(func() {
 			c := &Context{Context: ctx, element: n.name, eos: p.eos, segments: r.segments, pool: r.pool, budget: n.budget}
 			if p.busy {
 				c.busy = &n.busy
 			}
 			var err error
-			if n.inWorker {
+			switch {
+			case n.inWorker:
 				err = r.runWorker(c, n, workers[n])
-			} else {
+			case n.replicas != nil:
+				n.status.set(StateRunning, 0)
+				err = r.runReplicated(c, n)
+				for _, pad := range n.runSinks() {
+					pad.(sinkPad).close()
+				}
+			default:
 				n.status.set(StateStarting, 0)
 				err = runElement(c, n.elem, &n.spec, func() { n.status.set(StateRunning, 0) })
 				for _, pad := range n.spec.Sinks {
@@ -571,10 +601,11 @@ func (p *Pipeline) prepare() (*run, error) {
 		r.segmentList = append(r.segmentList, s.seg)
 		r.segmentHellos = append(r.segmentHellos, runtime.SegmentHello{Name: name, Size: s.seg.Len(), Meta: s.meta})
 	}
-	for _, n := range p.nodes {
+	nodes := p.runNodes()
+	for _, n := range nodes {
 		n.conn, n.budget, n.fedByWorker = nil, nil, false
 	}
-	for _, n := range p.nodes {
+	for _, n := range nodes {
 		if !n.inWorker {
 			continue
 		}
@@ -604,13 +635,13 @@ func (p *Pipeline) prepare() (*run, error) {
 	// another process: a worker's element sends all its frames to this
 	// one.
 	var needs []*node
-	for _, n := range p.nodes {
-		for _, pad := range n.spec.Sinks {
+	for _, n := range nodes {
+		for _, pad := range n.runSinks() {
 			if from, _ := pad.(sinkPad).upstream(); from.base().node.inWorker {
 				n.fedByWorker = true
 			}
 		}
-		for _, pad := range n.spec.Sources {
+		for _, pad := range n.runSources() {
 			src := pad.(sourcePad)
 			if !src.hasSlices() {
 				continue
@@ -648,12 +679,18 @@ func (p *Pipeline) prepare() (*run, error) {
 			n.budget = b
 		}
 	}
-	for _, n := range p.nodes {
+	for _, n := range nodes {
 		if n.conn != nil {
 			n.conn.Account(r.pool, n.budget)
 		}
-		for _, pad := range n.spec.Sources {
+		for _, pad := range n.runSources() {
 			pad.(sourcePad).connect(r)
+		}
+	}
+	for _, n := range p.nodes {
+		if n.replicas != nil {
+			n.rep = newReplication(n)
+			n.merge.counted(n.rep)
 		}
 	}
 	return r, nil

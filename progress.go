@@ -16,8 +16,13 @@ import (
 //
 //	sgn 12s | source 2.31M/s | square 2.31M/s | print 2.30M/s | fullest queue: print 98/101
 //
+// A replicated element (see Replicas) shows as its name and its number
+// of replicas, "square×4", with the rate of the element as a whole; the
+// fullest queue may be a replica's, "square[2]".
+//
 // When it ends, it prints a line per element: its state, the frames it
-// took in and sent out, and the time it spent in its method. On a terminal
+// took in and sent out, and the time it spent in its method; a replicated
+// element's line is followed by one for each replica. On a terminal
 // the progress line is redrawn in place; elsewhere (a file, a pipe) each
 // second gets a line of its own. It measures busy time, as MeasureBusy
 // does.
@@ -73,11 +78,17 @@ func (pr *progress) line(st Stats) string {
 			pads = e.Sources
 		}
 		_, rate := total(pads)
-		fmt.Fprintf(&b, " | %s %s/s", e.Name, count(rate))
-		for _, s := range e.Sinks {
-			if s.Bound > 0 && float64(s.Queue)/float64(s.Bound) > fill {
-				fill = float64(s.Queue) / float64(s.Bound)
-				fullest = fmt.Sprintf("%s %d/%d", e.Name, s.Queue, s.Bound)
+		name := e.Name
+		if len(e.Replicas) > 0 {
+			name += fmt.Sprintf("×%d", len(e.Replicas))
+		}
+		fmt.Fprintf(&b, " | %s %s/s", name, count(rate))
+		for _, q := range append([]ElementStats{e}, e.Replicas...) {
+			for _, s := range q.Sinks {
+				if s.Bound > 0 && float64(s.Queue)/float64(s.Bound) > fill {
+					fill = float64(s.Queue) / float64(s.Bound)
+					fullest = fmt.Sprintf("%s %d/%d", q.Name, s.Queue, s.Bound)
+				}
 			}
 		}
 	}
@@ -92,7 +103,7 @@ func (pr *progress) summary(st Stats) {
 	if pr.tty && pr.shown > 0 {
 		fmt.Fprintf(pr.w, "\r%-*s\r", pr.shown, "")
 	}
-	for _, e := range st.Elements {
+	for _, e := range withReplicas(st.Elements) {
 		in, _ := total(e.Sinks)
 		out, _ := total(e.Sources)
 		fmt.Fprintf(pr.w, "sgn %s: %s, %d frames in, %d out, busy %v", e.Name, e.State, in, out, e.Busy.Round(time.Millisecond))

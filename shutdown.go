@@ -118,7 +118,7 @@ func (p *Pipeline) unfinished(only *node) []Unfinished {
 		if only != nil && n != only {
 			continue
 		}
-		switch State(n.status.state.Load()) {
+		switch n.state() {
 		case StateDone, StateFailed, StateStopped:
 			continue
 		}
@@ -131,6 +131,9 @@ func (p *Pipeline) unfinished(only *node) []Unfinished {
 // one it works on, wherever it runs.
 func (n *node) held() int {
 	held := 0
+	if n.rep != nil {
+		held += n.rep.held() // given to replicas, not yet merged
+	}
 	for i, pad := range n.spec.Sinks {
 		if n.inWorker {
 			held += n.conn.Out(i).InFlight()

@@ -109,6 +109,8 @@ func (w *eosWatcher) SGNElement() sgn.Spec {
 //
 //	drain         a source here, a transform and a sink in workers, the sink
 //	              writing to dir/sink.txt
+//	drain-replicas the same, with the transform as two replicas in workers
+//	              and one here
 //	stuck-worker  a source here feeding a worker sink that stalls, deaf to
 //	              cancellation, after writing its PID to dir/sink.txt; the
 //	              stop timeout is an hour
@@ -120,12 +122,16 @@ func signalledPipeline(dir string) {
 	p := sgn.NewPipeline(sgn.WorkerDir(os.Getenv("SGN_TEST_WORKERS")), sgn.HandleSignals(), sgn.StopTimeout(time.Hour))
 	sink := filepath.Join(dir, "sink.txt")
 	switch string(mode) {
-	case "drain":
+	case "drain", "drain-replicas":
 		src := &testelems.Count{From: 1, To: 1 << 62}
 		x := &testelems.Scale{Factor: 1}
 		snk := &testelems.Collect{File: sink}
 		p.Insert("src", src)
-		p.Insert("scale", x, sgn.InWorker())
+		if string(mode) == "drain" {
+			p.Insert("scale", x, sgn.InWorker())
+		} else {
+			p.Insert("scale", x, sgn.Replicas(2, sgn.InWorker()), sgn.Replicas(1))
+		}
 		p.Insert("snk", snk, sgn.InWorker())
 		sgn.Link(&src.Out, &x.In)
 		sgn.Link(&x.Out, &snk.In)
@@ -183,7 +189,13 @@ func ctrlC(cmd *exec.Cmd) { syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
 // Ctrl+C in a terminal signals the whole process group. The workers ignore
 // it; the pipeline turns it into EOS, drains, and ends cleanly.
 func TestCtrlCEndsThePipelineCleanly(t *testing.T) {
-	cmd, out, dir := startSignalled(t, "drain")
+	for _, mode := range []string{"drain", "drain-replicas"} {
+		t.Run(mode, func(t *testing.T) { ctrlCDrains(t, mode) })
+	}
+}
+
+func ctrlCDrains(t *testing.T, mode string) {
+	cmd, out, dir := startSignalled(t, mode)
 	sink := filepath.Join(dir, "sink.txt")
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 	if err := cmd.Wait(); err != nil {

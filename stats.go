@@ -36,6 +36,12 @@ type ElementStats struct {
 	// runs.
 	CPU time.Duration
 	RSS int64
+
+	// A replicated element's replicas (see Replicas), each reported as an
+	// element is, under its own name, "square[0]"; nil for others. The
+	// element's pads count the frames into and out of it as a whole, and
+	// its Busy, CPU and RSS are its replicas' totals.
+	Replicas []ElementStats
 }
 
 // PadStats is what Stats reports of one pad.
@@ -94,51 +100,69 @@ func (p *Pipeline) Stats() Stats {
 	p.rates.mu.Lock()
 	defer p.rates.mu.Unlock()
 	for _, n := range p.nodes {
-		es := ElementStats{ElementStatus: n.statusOf(), Busy: time.Duration(n.busy.Load() + n.busyBase.Load())}
-		es.BusyMeasured = p.busy && slices.Contains([]string{"New", "Process", "Consume"}, n.spec.Method)
-		for i, pad := range n.spec.Sinks {
-			ps := PadStats{Pad: pad.FullName()}
-			switch {
-			case n.inWorker && n.conn != nil:
-				o := n.conn.Out(i)
-				ps.Frames, ps.Bytes = o.Sent()
-				ps.Queue, ps.Bound = o.InFlight(), o.Window()
-			case !n.inWorker:
-				sp := pad.(sinkPad)
-				ps.Frames = sp.count()
-				ps.Queue, ps.Bound = sp.held(), n.window()
-			}
-			ps.Rate = p.rates.rate(ps.Pad)
-			es.Sinks = append(es.Sinks, ps)
-		}
-		for i, pad := range n.spec.Sources {
-			ps := PadStats{Pad: pad.FullName()}
-			switch {
-			case n.inWorker && i < len(n.relays) && n.relays[i] != nil:
-				ps.Frames, ps.Bytes = n.relays[i].Passed()
-			case !n.inWorker:
-				ps.Frames, ps.Bytes = pad.(sourcePad).count()
-			}
-			ps.Rate = p.rates.rate(ps.Pad)
-			es.Sources = append(es.Sources, ps)
-		}
-		if es.InWorker && es.PID > 0 && n.remote == nil { // /proc knows only this host's processes
-			es.CPU, es.RSS = procUsage(es.PID)
-		}
-		st.Elements = append(st.Elements, es)
+		st.Elements = append(st.Elements, p.statsOf(n))
 	}
 	return st
 }
 
+// statsOf returns n's part of Stats; p.rates.mu is held.
+func (p *Pipeline) statsOf(n *node) ElementStats {
+	es := ElementStats{ElementStatus: n.statusOf(), Busy: time.Duration(n.busy.Load() + n.busyBase.Load())}
+	es.BusyMeasured = p.busy && slices.Contains([]string{"New", "Process", "Consume"}, n.spec.Method)
+	for i, pad := range n.spec.Sinks {
+		ps := PadStats{Pad: pad.FullName()}
+		switch {
+		case n.inWorker && n.conn != nil:
+			o := n.conn.Out(i)
+			ps.Frames, ps.Bytes = o.Sent()
+			ps.Queue, ps.Bound = o.InFlight(), o.Window()
+		case !n.inWorker:
+			sp := pad.(sinkPad)
+			ps.Frames = sp.count()
+			ps.Queue, ps.Bound = sp.held(), n.window()
+		}
+		ps.Rate = p.rates.rate(ps.Pad)
+		es.Sinks = append(es.Sinks, ps)
+	}
+	for i, pad := range n.spec.Sources {
+		ps := PadStats{Pad: pad.FullName()}
+		switch {
+		case n.inWorker && i < len(n.relays) && n.relays[i] != nil:
+			ps.Frames, ps.Bytes = n.relays[i].Passed()
+		case !n.inWorker:
+			ps.Frames, ps.Bytes = pad.(sourcePad).count()
+		}
+		ps.Rate = p.rates.rate(ps.Pad)
+		es.Sources = append(es.Sources, ps)
+	}
+	if es.InWorker && es.PID > 0 && n.remote == nil { // /proc knows only this host's processes
+		es.CPU, es.RSS = procUsage(es.PID)
+	}
+	for _, r := range n.replicas {
+		rs := p.statsOf(r)
+		es.Busy += rs.Busy
+		es.CPU += rs.CPU
+		es.RSS += rs.RSS
+		es.Replicas = append(es.Replicas, rs)
+	}
+	return es
+}
+
 // statusOf returns n's part of Pipeline.Status.
 func (n *node) statusOf() ElementStatus {
-	return ElementStatus{
+	s := ElementStatus{
 		Name:     n.name,
-		State:    State(n.status.state.Load()),
+		State:    n.state(),
 		InWorker: n.inWorker,
 		PID:      int(n.status.pid.Load()),
 		Restarts: int(n.status.restarts.Load()),
 	}
+	for _, r := range n.replicas {
+		rs := r.statusOf()
+		s.Restarts += rs.Restarts
+		s.Replicas = append(s.Replicas, rs)
+	}
+	return s
 }
 
 // rates keeps, for each pad, its frame count a second ago and the rate
@@ -161,7 +185,7 @@ func (r *rates) sample(st Stats) {
 		r.last, r.per = map[string]int64{}, map[string]float64{}
 	}
 	dt := st.At.Sub(r.lastAt).Seconds()
-	for _, e := range st.Elements {
+	for _, e := range withReplicas(st.Elements) {
 		for _, pads := range [][]PadStats{e.Sinks, e.Sources} {
 			for _, ps := range pads {
 				if !r.lastAt.IsZero() && dt > 0 {
@@ -218,6 +242,16 @@ func (r *rates) reset() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.last, r.per, r.lastAt = nil, nil, time.Time{}
+}
+
+// withReplicas returns the elements, each followed by its replicas.
+func withReplicas(elems []ElementStats) []ElementStats {
+	var out []ElementStats
+	for _, e := range elems {
+		out = append(out, e)
+		out = append(out, e.Replicas...)
+	}
+	return out
 }
 
 // procUsage returns the CPU time and resident memory of process pid, as

@@ -25,12 +25,23 @@ const (
 )
 
 // ElementStatus is what Pipeline.Status reports of one element.
+//
+// A replicated element (see Replicas) is reported as inserted, with its
+// replicas in Replicas, each named after it with its number, "square[0]",
+// and reported as an element is. The element's own part runs in this
+// process (InWorker is false, PID 0): it spreads frames over the replicas
+// and puts their outputs back in order. Its State sums up its replicas':
+// failed or stopped if one is, done once all are, restarting while one
+// is, starting until all have started, else running; Restarts is their
+// total.
 type ElementStatus struct {
 	Name     string
 	State    State
 	InWorker bool
 	PID      int // its worker's process ID; 0 in this process, or between processes
 	Restarts int // how often its worker was restarted
+
+	Replicas []ElementStatus // a replicated element's replicas, in order; nil for others
 }
 
 // Status returns the state of every element, in the order they were
@@ -57,6 +68,38 @@ func (n *node) onState(state State, pid int) {
 		n.busyBase.Add(n.busy.Swap(0))
 	}
 	n.status.set(state, pid)
+	if n.parent != nil && n.parent.rep != nil {
+		n.parent.rep.changed() // a replica that is back may take frames
+	}
+}
+
+// state returns n's state; for a replicated element, summed up with its
+// replicas' (see ElementStatus).
+func (n *node) state() State {
+	own := State(n.status.state.Load())
+	if n.replicas == nil {
+		return own
+	}
+	count := map[State]int{own: 1}
+	for _, r := range n.replicas {
+		count[State(r.status.state.Load())]++
+	}
+	all := len(n.replicas) + 1
+	switch {
+	case count[StateFailed] > 0:
+		return StateFailed
+	case count[StateStopped] > 0:
+		return StateStopped
+	case count[StateDone] == all:
+		return StateDone
+	case count[StateRestarting] > 0:
+		return StateRestarting
+	case count[StatePending] == all:
+		return StatePending
+	case count[StatePending] > 0 || count[StateStarting] > 0:
+		return StateStarting
+	}
+	return StateRunning
 }
 
 func (s *status) set(state State, pid int) {

@@ -23,7 +23,10 @@
 //
 // Labels: element is the element's name in the pipeline, pad the pad's
 // name on its element, direction "in" for a sink pad and "out" for a
-// source pad.
+// source pad. A replicated element (see [sgn.Replicas]) has the series of
+// an element in this process, for the element as a whole, and each of its
+// replicas has its own under its name, element="square[0]", with the
+// sgn_worker_ series if it runs in a worker.
 //
 //	sgn_pad_frames_total{element,pad,direction}      counter  frames through the pad
 //	sgn_pad_bytes_total{element,pad,direction}       counter  their encoded bytes, for frames that crossed processes

@@ -83,7 +83,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(d, t, v, labels...)
 	}
-	for _, e := range c.p.Stats().Elements {
+	for _, e := range withReplicas(c.p.Stats().Elements) {
 		for _, dir := range []struct {
 			pads []sgn.PadStats
 			kind string // in the pads' full names
@@ -133,4 +133,15 @@ func Handler(p *sgn.Pipeline) http.Handler {
 	reg.MustRegister(NewCollector(p), collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+// withReplicas returns the elements, each followed by its replicas, which
+// have series of their own.
+func withReplicas(elems []sgn.ElementStats) []sgn.ElementStats {
+	var out []sgn.ElementStats
+	for _, e := range elems {
+		out = append(out, e)
+		out = append(out, e.Replicas...)
+	}
+	return out
 }

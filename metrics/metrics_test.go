@@ -418,3 +418,53 @@ func TestCollectorInARegistry(t *testing.T) {
 
 // quiet is a logger for pipelines whose workers are meant to fail.
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// A replicated element has its series, and each replica its own, under
+// its name: its frames, its state, and, in a worker, its restarts.
+func TestScrapeReplicas(t *testing.T) {
+	const n = 400
+	dir := t.TempDir()
+	src := &testelems.Count{From: 1, To: n}
+	x := &testelems.Scale{Factor: 2, Crash: testelems.Crash{At: 50, How: "exit", Once: dir + "/crashed"}}
+	snk := &testelems.Collect{}
+	p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.Logger(quiet()), sgn.QueueSize(4))
+	p.Insert("count", src)
+	p.Insert("x", x, sgn.Replicas(2, sgn.InWorker()), sgn.Restart(3, time.Minute))
+	p.Insert("sink", snk)
+	sgn.Link(&src.Out, &x.In)
+	sgn.Link(&x.Out, &snk.In)
+	srv, err := metrics.Listen(p, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := p.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := get(t, srv.Addr())
+	if v := s.value(t, frames("x", "out", "out")); v != n {
+		t.Errorf("x sent %v frames, want %d", v, n)
+	}
+	var in, restarts float64
+	for _, r := range []string{"x[0]", "x[1]"} {
+		v := s.value(t, frames(r, "in", "in"))
+		if v == 0 {
+			t.Errorf("%s got no frames", r)
+		}
+		in += v
+		restarts += s.value(t, "sgn_worker_restarts_total{element="+r+"}")
+		if st := s.state(t, r); st != "done" {
+			t.Errorf("%s is %s, want done", r, st)
+		}
+	}
+	// The last frame carries EOS; the other replica gets an empty one.
+	if in != n+1 {
+		t.Errorf("the replicas got %v frames, want %d", in, n+1)
+	}
+	if restarts != 1 {
+		t.Errorf("the replicas were restarted %v times, want once", restarts)
+	}
+	if st := s.state(t, "x"); st != "done" {
+		t.Errorf("x is %s, want done", st)
+	}
+}

@@ -57,6 +57,11 @@ var figures = map[[2]string]string{
 	{"NATSPubSub64", "msgs/s"}:               "floor_nats_msgs",
 	{"NATSRoundTrip", "µs-p50"}:              "nats_rtt_us_p50",
 	{"NATSRoundTrip", "µs-p99"}:              "nats_rtt_us_p99",
+	{"Replicas/worker", "frames/s"}:          "work_worker_fps",
+	{"Replicas/replicas=1", "frames/s"}:      "replicas_1_fps",
+	{"Replicas/replicas=2", "frames/s"}:      "replicas_2_fps",
+	{"Replicas/replicas=4", "frames/s"}:      "replicas_4_fps",
+	{"Replicas/here=2", "frames/s"}:          "replicas_here_2_fps",
 }
 
 var procs = regexp.MustCompile(`-\d+$`)

@@ -7,6 +7,7 @@ package testelems
 import (
 	sgn "github.com/sgn-go/sgn"
 	wire "github.com/sgn-go/sgn/wire"
+	rand "math/rand/v2"
 	os "os"
 	time "time"
 )
@@ -46,12 +47,15 @@ var (
 	_ sgn.Element = (*Stamp)(nil)
 	_ sgn.Element = (*StampChunks)(nil)
 	_ sgn.Element = (*Tally)(nil)
+	_ sgn.Element = (*TallyWork)(nil)
+	_ sgn.Element = (*Toil)(nil)
 	_ sgn.Element = (*Touch)(nil)
 	_ sgn.Element = (*UntilEOS)(nil)
 	_ sgn.Element = (*Verify)(nil)
 	_ sgn.Element = (*VerifyChunks)(nil)
 	_ sgn.Element = (*VerifyInTurn)(nil)
 	_ sgn.Element = (*VerifyRows)(nil)
+	_ sgn.Element = (*Works)(nil)
 )
 
 // SGNElement describes Affine to package sgn.
@@ -1049,6 +1053,97 @@ func (e *Tally) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes TallyWork to package sgn.
+func (e *TallyWork) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.TallyWork",
+		Worker:    "testelems-tallywork",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-tallywork",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecWork)},
+		Method:    "Consume",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(2)
+			w.Text("Step")
+			w.Int(e.Step)
+			w.Text("First")
+			w.Int(e.First)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "First":
+					e.First = d.Int(64)
+				case "Step":
+					e.Step = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+		Schema: "140ee4815e56ded6",
+	}
+}
+
+// SGNElement describes Toil to package sgn.
+func (e *Toil) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Toil",
+		Worker:    "testelems-toil",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-toil",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecWork)},
+		Method:    "Process",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(7)
+			w.Text("Slow")
+			w.Text(e.Slow)
+			w.Text("Spin")
+			w.Int(e.Spin)
+			w.Text("Crash")
+			sgnEncodeCrash(w, &e.Crash)
+			w.Text("EndAt")
+			w.Int(e.EndAt)
+			w.Text("Factor")
+			w.Int(e.Factor)
+			w.Text("MaxSleep")
+			w.Int(int64(e.MaxSleep))
+			w.Text("SlowSleep")
+			w.Int(int64(e.SlowSleep))
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "Factor":
+					e.Factor = d.Int(64)
+				case "Spin":
+					e.Spin = d.Int(64)
+				case "MaxSleep":
+					e.MaxSleep = time.Duration(d.Int(64))
+				case "Slow":
+					e.Slow = d.Text()
+				case "SlowSleep":
+					e.SlowSleep = time.Duration(d.Int(64))
+				case "EndAt":
+					e.EndAt = d.Int(64)
+				case "Crash":
+					sgnDecodeCrash(d, &e.Crash)
+				default:
+					d.Skip()
+				}
+			}
+		},
+		Schema: "1b2f3e26ce38726a",
+	}
+}
+
 // SGNElement describes Touch to package sgn.
 func (e *Touch) SGNElement() sgn.Spec {
 	return sgn.Spec{
@@ -1228,6 +1323,21 @@ func (e *VerifyRows) SGNElement() sgn.Spec {
 	}
 }
 
+// SGNElement describes Works to package sgn.
+func (e *Works) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Works",
+		Worker:    "testelems-works",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-works",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecWork)},
+		Method:    "Consume",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunSink(ctx, &e.In, e.Consume)
+		},
+		Schema: "e1ada1557ecd561e",
+	}
+}
+
 // sgnCodecBytes is the CBOR codec of []byte frames.
 var sgnCodecBytes = sgn.Codec[[]byte]{
 	Encode: func(w *wire.Encoder, v *[]byte) { w.Bytes(*v) },
@@ -1286,6 +1396,12 @@ var sgnCodecInt64 = sgn.Codec[int64]{
 var sgnCodecReading = sgn.Codec[Reading]{
 	Encode: sgnEncodeReading,
 	Decode: sgnDecodeReading,
+}
+
+// sgnCodecWork is the CBOR codec of Work frames.
+var sgnCodecWork = sgn.Codec[Work]{
+	Encode: sgnEncodeWork,
+	Decode: sgnDecodeWork,
 }
 
 // sgnEncodeChunk writes v as a CBOR map keyed by field name.
@@ -1378,6 +1494,34 @@ func sgnDecodeReading(d *wire.Decoder, v *Reading) {
 			v.Raw = d.Bytes()
 		case "Ok":
 			v.Ok = d.Bool()
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// sgnEncodeWork writes v as a CBOR map keyed by field name.
+func sgnEncodeWork(w *wire.Encoder, v *Work) {
+	w.MapHeader(3)
+	w.Text("N")
+	w.Int(v.N)
+	w.Text("PID")
+	w.Int(v.PID)
+	w.Text("Element")
+	w.Text(v.Element)
+}
+
+// sgnDecodeWork sets the fields of v from a CBOR map, skipping keys it does not know.
+func sgnDecodeWork(d *wire.Decoder, v *Work) {
+	n, _ := d.MapLen()
+	for range n {
+		switch string(d.Key()) {
+		case "N":
+			v.N = d.Int(64)
+		case "PID":
+			v.PID = d.Int(64)
+		case "Element":
+			v.Element = d.Text()
 		default:
 			d.Skip()
 		}
@@ -1859,6 +2003,47 @@ func _(Tally_has_a_Run_method__run_go_generate struct {
 }
 
 func _() {
+	type TallyWork_changed__run_go_generate = struct {
+		In     sgn.Sink[Work] `sgn:"in"`
+		First  int64
+		Step   int64
+		frames int64
+	}
+	var _ TallyWork_changed__run_go_generate = TallyWork{} // TallyWork changed since this file was generated: run go generate
+}
+
+func _(TallyWork_has_a_Run_method__run_go_generate struct {
+	*TallyWork
+	sgnNoRun
+}) {
+	TallyWork_has_a_Run_method__run_go_generate.Run() // TallyWork has a Run method now: run go generate
+}
+
+func _() {
+	type Toil_changed__run_go_generate = struct {
+		In        sgn.Sink[int64]  `sgn:"in"`
+		Out       sgn.Source[Work] `sgn:"out"`
+		Factor    int64
+		Spin      int64
+		MaxSleep  time.Duration
+		Slow      string
+		SlowSleep time.Duration
+		EndAt     int64
+		Crash     Crash
+		rng       *rand.Rand
+		mix       uint64
+	}
+	var _ Toil_changed__run_go_generate = Toil{} // Toil changed since this file was generated: run go generate
+}
+
+func _(Toil_has_a_Run_method__run_go_generate struct {
+	*Toil
+	sgnNoRun
+}) {
+	Toil_has_a_Run_method__run_go_generate.Run() // Toil has a Run method now: run go generate
+}
+
+func _() {
 	type Touch_changed__run_go_generate = struct {
 		In  sgn.Sink[[]byte]   `sgn:"in"`
 		Out sgn.Source[[]byte] `sgn:"out"`
@@ -1947,6 +2132,21 @@ func _(VerifyRows_has_a_Run_method__run_go_generate struct {
 }
 
 func _() {
+	type Works_changed__run_go_generate = struct {
+		In  sgn.Sink[Work] `sgn:"in"`
+		got []sgn.Frame[Work]
+	}
+	var _ Works_changed__run_go_generate = Works{} // Works changed since this file was generated: run go generate
+}
+
+func _(Works_has_a_Run_method__run_go_generate struct {
+	*Works
+	sgnNoRun
+}) {
+	Works_has_a_Run_method__run_go_generate.Run() // Works has a Run method now: run go generate
+}
+
+func _() {
 	type Chunk_changed__run_go_generate = struct {
 		Seq     int64
 		Rate    float64
@@ -1980,6 +2180,15 @@ func _() {
 func _() {
 	type time_Duration_changed__run_go_generate = int64
 	_ = (*time_Duration_changed__run_go_generate)((*time.Duration)(nil)) // time.Duration changed since this file was generated: run go generate
+}
+
+func _() {
+	type Work_changed__run_go_generate = struct {
+		N       int64
+		PID     int64
+		Element string
+	}
+	var _ Work_changed__run_go_generate = Work{} // Work changed since this file was generated: run go generate
 }
 
 // sgnNoRun has a method Run, which the checks above embed beside an element:

@@ -81,8 +81,8 @@
 // package remote; shared memory does not cross hosts.
 // # Replicas
 //
-// A transform with Process can run as several replicas, in this process or
-// in workers, with [Replicas]: frames are spread over them by credit, and
+// A transform with Process can run as several replicas, in this process, in
+// workers, or in workers on other hosts, with [Replicas]: frames are spread over them by credit, and
 // the element's output keeps its input's order. Status, Stats, Progress,
 // DOT and Mermaid show the element once, with its replicas under it.
 //

@@ -18,10 +18,10 @@ import (
 // its source pads one on its right, green; every link is an arrow from
 // source pad to sink pad, drawn left to right. Elements in this process are
 // blue; elements that run in a worker process (InWorker) are orange, with
-// "worker process" under their type. A replicated element (see Replicas)
-// is one box that counts its replicas and says where they run, "3
-// replicas: 2 in worker processes, 1 in this process", orange if one of
-// them runs in a worker.
+// "worker process" under their type, or "worker process on another host"
+// (Remote). A replicated element (see Replicas) is one box that counts its
+// replicas and says where they run, "3 replicas: 2 on other hosts, 1 in
+// this process", orange if one of them runs in a worker.
 //
 // DOT draws a pipeline that fails Check too, so that its mistakes can be
 // seen: a pad that Check names is red (tomato), whether it is not linked or
@@ -73,7 +73,7 @@ func (p *Pipeline) DOT() string {
 // Each element is a node that reads its name and its Go type, shortened as
 // for DOT; an element that runs in a worker process is a box with double
 // sides (Mermaid's subroutine shape), orange, with "worker" as its last
-// line. A replicated element's last line counts its replicas as DOT does,
+// line ("worker on another host" for one placed with Remote). A replicated element's last line counts its replicas as DOT does,
 // and it is drawn as a worker if one of them runs in one. Each link is an
 // arrow labelled with its pads, "source pad → sink pad".
 //
@@ -112,7 +112,7 @@ func (p *Pipeline) Mermaid() string {
 		switch x.kind {
 		case workerBox:
 			if x.replicas == "" {
-				lines = append(lines, "worker")
+				lines = append(lines, "worker"+x.elsewhere())
 			}
 			open, close, cls = "[[\"", "\"]]", class("worker")
 		case foreignBox:
@@ -204,7 +204,17 @@ type box struct {
 	name           string // the element's name, printable; "" for a strayBox
 	typ            string // its Go type, shortened by graph; "" for a strayBox
 	replicas       string // a replicated element's replicas, counted (see replicaSummary)
+	remote         bool   // a workerBox whose worker is on another host (Remote)
 	sinks, sources []*port
+}
+
+// elsewhere says where a worker box's worker runs, after "worker": on
+// another host, or, on this one, nothing.
+func (x *box) elsewhere() string {
+	if x.remote {
+		return " on another host"
+	}
+	return ""
 }
 
 // A port is a pad of a box.
@@ -270,6 +280,7 @@ func (p *Pipeline) graph() *graph {
 		}
 		ours[n] = g.elementBox(fmt.Sprintf("e%d", i), n, kind)
 		ours[n].replicas = n.replicaSummary()
+		ours[n].remote = n.remote != nil
 	}
 	foreign := map[*node]*box{}
 	stray := map[Pad]*box{}
@@ -466,7 +477,7 @@ func (x *box) writeDOT(b *strings.Builder) {
 		bg, sinkBG, sourceBG = "Orange", "lightblue", "MediumAquaMarine"
 		head = []string{"<B>" + htmlText(x.name) + "</B>", htmlText(x.typ)}
 		if x.replicas == "" {
-			head = append(head, "<I>worker process</I>")
+			head = append(head, "<I>worker process"+htmlText(x.elsewhere())+"</I>")
 		}
 	case foreignBox:
 		attrs, border = ", shape=box, style=dashed, color=tomato", "0"

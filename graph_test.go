@@ -18,6 +18,7 @@ import (
 	"github.com/sgn-go/sgn/examples/numbers/numbers"
 	"github.com/sgn-go/sgn/examples/squares/stages"
 	"github.com/sgn-go/sgn/internal/testelems"
+	"github.com/sgn-go/sgn/remote"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/graph (go test -run TestGraph -update)")
@@ -306,8 +307,30 @@ func TestGraphReplicas(t *testing.T) {
 	golden(t, "replicas.mmd", replicas().Mermaid())
 }
 
+// remoteReplicas builds a pipeline whose transform runs as replicas on
+// other hosts and in a worker here, and whose sink runs on another host.
+func remoteReplicas() *sgn.Pipeline {
+	l := remote.NewLauncher(nil) // drawing claims no worker
+	count := &testelems.Count{To: 3}
+	square := &testelems.Scale{Factor: 2}
+	collect := &testelems.Collect{}
+	p := sgn.NewPipeline()
+	p.Insert("count", count)
+	p.Insert("square", square, sgn.Replicas(2, sgn.Remote(l)), sgn.Replicas(1, sgn.InWorker()))
+	p.Insert("collect", collect, sgn.Remote(l))
+	sgn.Link(&count.Out, &square.In)
+	sgn.Link(&square.Out, &collect.In)
+	return p
+}
+
+// Elements and replicas on other hosts say so.
+func TestGraphRemote(t *testing.T) {
+	golden(t, "remote.dot", remoteReplicas().DOT())
+	golden(t, "remote.mmd", remoteReplicas().Mermaid())
+}
+
 func TestGraphDeterministic(t *testing.T) {
-	for _, build := range []func() *sgn.Pipeline{tutorial, broken, escaping, replicas} {
+	for _, build := range []func() *sgn.Pipeline{tutorial, broken, escaping, replicas, remoteReplicas} {
 		p, q := build(), build()
 		for range 20 {
 			if p.DOT() != q.DOT() || p.Mermaid() != q.Mermaid() {
@@ -346,7 +369,7 @@ func TestGraphRenders(t *testing.T) {
 	if err != nil {
 		t.Skip("Graphviz's dot is not installed")
 	}
-	for name, build := range map[string]func() *sgn.Pipeline{"tutorial": tutorial, "broken": broken, "escaping": escaping, "replicas": replicas} {
+	for name, build := range map[string]func() *sgn.Pipeline{"tutorial": tutorial, "broken": broken, "escaping": escaping, "replicas": replicas, "remote": remoteReplicas} {
 		cmd := exec.Command(dot, "-Tsvg")
 		cmd.Stdin = strings.NewReader(build().DOT())
 		var stderr strings.Builder

@@ -269,9 +269,25 @@ func (p *Pipeline) Check() error {
 		fail := func(pos, format string, args ...any) {
 			errs = append(errs, errors.New(at(pos, fmt.Sprintf(format, args...))))
 		}
-		if n.remote != nil && len(p.segments) > 0 {
-			fail(n.at, "%s: runs on another host (Remote), where the pipeline's shared segments (%s) cannot reach: shared memory does not cross hosts; run it with InWorker, or share no segments",
-				n.name, strings.Join(slices.Sorted(maps.Keys(p.segments)), ", "))
+		if len(p.segments) > 0 {
+			segments := strings.Join(slices.Sorted(maps.Keys(p.segments)), ", ")
+			var remote []string // its replicas on other hosts
+			for _, r := range n.replicas {
+				if r.remote != nil {
+					remote = append(remote, r.name)
+				}
+			}
+			switch {
+			case n.remote != nil:
+				fail(n.at, "%s: runs on another host (Remote), where the pipeline's shared segments (%s) cannot reach: shared memory does not cross hosts; run it with InWorker, or share no segments",
+					n.name, segments)
+			case len(remote) == 1:
+				fail(n.at, "%s: replica %s runs on another host (Replicas with Remote), where the pipeline's shared segments (%s) cannot reach: shared memory does not cross hosts; place it with InWorker, or share no segments",
+					n.name, remote[0], segments)
+			case len(remote) > 1:
+				fail(n.at, "%s: replicas %s run on other hosts (Replicas with Remote), where the pipeline's shared segments (%s) cannot reach: shared memory does not cross hosts; place them with InWorker, or share no segments",
+					n.name, strings.Join(remote, ", "), segments)
+			}
 		}
 		for _, msg := range n.replicaMistakes(p) {
 			fail(n.at, "%s: %s", n.name, msg)

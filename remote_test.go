@@ -610,3 +610,207 @@ func TestRemoteWorkerToken(t *testing.T) {
 		<-a.exited
 	}
 }
+
+// midRun runs p, and once its sink (the element numbered sink) has
+// received frames frames, returns p's Status and Stats then, and where the
+// run's result will be.
+func midRun(t *testing.T, p *sgn.Pipeline, sink int, frames int64) ([]sgn.ElementStatus, sgn.Stats, <-chan error) {
+	t.Helper()
+	done := runAsync(p)
+	deadline := time.Now().Add(time.Minute)
+	for p.Stats().Elements[sink].Sinks[0].Frames < frames {
+		select {
+		case err := <-done:
+			t.Fatalf("Run() = %v before the sink had %d frames", err, frames)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sink did not have %d frames within a minute", frames)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return p.Status(), p.Stats(), done
+}
+
+// parentOf returns the parent process of the process pid, from /proc.
+func parentOf(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	var ppid int
+	fmt.Sscan(fields[1], &ppid)
+	return ppid
+}
+
+// checkOnAgents fails the test unless the replicas' processes are distinct
+// and run on distinct worker binaries of agents, as children of theirs.
+func checkOnAgents(t *testing.T, replicas []sgn.ElementStatus, agents ...*agent) {
+	t.Helper()
+	ours := map[int]bool{}
+	for _, a := range agents {
+		ours[a.cmd.Process.Pid] = true
+	}
+	parents := map[int]bool{}
+	for _, r := range replicas {
+		if r.PID == 0 || r.PID == os.Getpid() || !r.InWorker {
+			t.Errorf("replica %s: in a worker %v, pid %d; want in a worker on another host", r.Name, r.InWorker, r.PID)
+			continue
+		}
+		ppid := parentOf(t, r.PID)
+		if !ours[ppid] {
+			t.Errorf("replica %s runs in process %d, a child of %d, not of a worker binary started with -nats", r.Name, r.PID, ppid)
+		}
+		parents[ppid] = true
+	}
+	if len(parents) != len(replicas) {
+		t.Errorf("the replicas %+v run under %d worker binaries; want one each", replicas, len(parents))
+	}
+}
+
+// A transform replicated on workers of other hosts, at unequal speeds, or
+// on other hosts and in a worker on this one, gives what it gives
+// replicated in workers of this host: the input's order exactly, with one
+// EOS at its end. Each replica runs under a worker binary of its own, and
+// does some of the work; Stats has no figures from /proc for those on
+// other hosts, which this host cannot see.
+func TestRemoteReplicasKeepTheInputsOrder(t *testing.T) {
+	s := natstest.Start(t, nil)
+	agents := []*agent{startAgent(t, "testelems-toil", s.ClientURL()), startAgent(t, "testelems-toil", s.ClientURL())}
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	const n = 3000
+	nums := func(fs []sgn.Frame[testelems.Work]) []int64 {
+		var out []int64
+		for _, f := range fs {
+			out = append(out, f.Data.N)
+		}
+		return out
+	}
+	// run runs the pipeline with x placed by opts, and calls midway with
+	// the replicas' Status and Stats once a quarter of the frames have
+	// arrived, while their processes run.
+	run := func(midway func([]sgn.ElementStatus, []sgn.ElementStats), opts ...sgn.ElementOption) []sgn.Frame[testelems.Work] {
+		x := &testelems.Toil{Factor: 3, MaxSleep: 200 * time.Microsecond}
+		p, snk := replicated(n, x, opts...)
+		status, stats, done := midRun(t, p, 2, n/4)
+		midway(status[1].Replicas, stats.Elements[1].Replicas)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		by := checkWorks(t, snk.Got(), n, 3)
+		for _, r := range status[1].Replicas {
+			if by[r.Name] == 0 {
+				t.Errorf("replica %s did none of the work: %v", r.Name, by)
+			}
+		}
+		return snk.Got()
+	}
+	local := run(func([]sgn.ElementStatus, []sgn.ElementStats) {}, sgn.Replicas(2, sgn.InWorker()))
+
+	noProc := func(stats []sgn.ElementStats) {
+		for _, r := range stats {
+			if r.CPU != 0 || r.RSS != 0 {
+				t.Errorf("replica %s on another host: CPU %v, RSS %d; want none, /proc does not see other hosts", r.Name, r.CPU, r.RSS)
+			}
+		}
+	}
+	got := run(func(status []sgn.ElementStatus, stats []sgn.ElementStats) {
+		checkOnAgents(t, status, agents...)
+		noProc(stats)
+	}, sgn.Replicas(2, sgn.Remote(l)))
+	if diff := cmp.Diff(nums(local), nums(got)); diff != "" {
+		t.Errorf("replicas on other hosts (-in workers here +on other hosts):\n%s", diff)
+	}
+
+	got = run(func(status []sgn.ElementStatus, stats []sgn.ElementStats) {
+		checkOnAgents(t, status[:2], agents...)
+		noProc(stats[:2])
+		if here := status[2]; here.PID == 0 || parentOf(t, here.PID) != os.Getpid() {
+			t.Errorf("replica x[2] runs in process %d; want a worker of this process", here.PID)
+		}
+		if here := stats[2]; here.RSS == 0 {
+			t.Errorf("replica x[2], in a worker on this host, has no RSS in Stats")
+		}
+	}, sgn.Replicas(2, sgn.Remote(l)), sgn.Replicas(1, sgn.InWorker()))
+	if diff := cmp.Diff(nums(local), nums(got)); diff != "" {
+		t.Errorf("replicas on other hosts and here (-in workers here +mixed):\n%s", diff)
+	}
+}
+
+// A replica on another host whose process is SIGKILLed in the middle of
+// the stream, under a restart policy, is started again on a worker claimed
+// again, and given the frames whose output had not arrived: the output
+// loses nothing, repeats nothing, and keeps its order.
+func TestARemoteReplicaKilledMidStreamIsRestarted(t *testing.T) {
+	s := natstest.Start(t, nil)
+	agents := []*agent{startAgent(t, "testelems-toil", s.ClientURL()), startAgent(t, "testelems-toil", s.ClientURL())}
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	const n = 20000
+	x := &testelems.Toil{Factor: 2, MaxSleep: 200 * time.Microsecond}
+	p, snk := replicated(n, x, sgn.Replicas(2, sgn.Remote(l)), sgn.Restart(3, time.Minute))
+	status, _, done := midRun(t, p, 2, 1000)
+	checkOnAgents(t, status[1].Replicas, agents...)
+	victim := status[1].Replicas[0].PID
+	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Run has not returned a minute after a replica was killed")
+	}
+	checkWorks(t, snk.Got(), n, 2)
+	if got := restarts(p, "x"); got != 1 {
+		t.Errorf("%d restarts, want 1", got)
+	}
+	if r := p.Status()[1].Replicas; r[0].Restarts != 1 || r[1].Restarts != 0 {
+		t.Errorf("the replicas were restarted %d and %d times; want x[0] once", r[0].Restarts, r[1].Restarts)
+	}
+	pids := map[int64]bool{}
+	for _, f := range snk.Got()[:len(snk.Got())-1] {
+		pids[f.Data.PID] = true
+	}
+	if len(pids) != 3 || !pids[int64(victim)] {
+		t.Errorf("the work was done in processes %v; want the killed one (%d), its successor and the other replica's", pids, victim)
+	}
+}
+
+// Check refuses replicas on other hosts in a pipeline that shares
+// segments, and Remote given to Insert beside Replicas; it takes Restart
+// with replicas on other hosts.
+func TestCheckAndRemoteReplicas(t *testing.T) {
+	s := natstest.Start(t, nil)
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	p := sgn.NewPipeline(sgn.WorkerDir(workerDir))
+	var want []string
+	p.Insert("one", &testelems.Scale{}, sgn.Replicas(1, sgn.Remote(l)), sgn.Replicas(1, sgn.InWorker()))
+	want = append(want, here(-1)+": one: replica one[0] runs on another host (Replicas with Remote), where the pipeline's shared segments (table) cannot reach: shared memory does not cross hosts; place it with InWorker, or share no segments")
+	p.Insert("two", &testelems.Scale{}, sgn.Replicas(2, sgn.Remote(l)), sgn.Restart(3, time.Minute))
+	want = append(want, here(-1)+": two: replicas two[0], two[1] run on other hosts (Replicas with Remote), where the pipeline's shared segments (table) cannot reach: shared memory does not cross hosts; place them with InWorker, or share no segments")
+	p.Insert("here", &testelems.Scale{}, sgn.Replicas(2, sgn.InWorker()))
+	p.Insert("twice", &testelems.Scale{}, sgn.Remote(l), sgn.Replicas(2, sgn.Remote(l)))
+	want = append(want, here(-1)+": twice: runs on another host (Remote), where the pipeline's shared segments (table) cannot reach: shared memory does not cross hosts; run it with InWorker, or share no segments")
+	want = append(want, here(-2)+": twice: Remote places the element itself, but its replicas run where Replicas says: Replicas(n, Remote(l))")
+	if _, err := p.Share("table", 64, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := p.Check()
+	if err == nil {
+		t.Fatal("Check passed the pipeline")
+	}
+	var got []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if !strings.HasSuffix(line, "is not linked") {
+			got = append(got, line)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Check's errors, but for unlinked pads (-want +got):\n%s", diff)
+	}
+}

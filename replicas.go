@@ -14,11 +14,14 @@ import (
 
 // Replicas runs the element as n replicas, placed by where: in this
 // process (goroutines) without a placement, each in a worker process of
-// its own with InWorker. Giving Replicas more than once adds replicas with
-// other placements: Replicas(2), Replicas(2, InWorker()) is four replicas,
-// two in this process and two in workers.
+// its own with InWorker, each in a worker on another host with Remote.
+// Giving Replicas more than once adds replicas with other placements:
+// Replicas(2), Replicas(2, InWorker()) is four replicas, two in this
+// process and two in workers; Replicas(2, Remote(l)), Replicas(1,
+// InWorker()) is three, two on other hosts and one in a worker here.
 //
 //	p.Insert("square", &Square{}, sgn.Replicas(4, sgn.InWorker()))
+//	p.Insert("square", &Square{}, sgn.Replicas(4, sgn.Remote(l)))
 //
 // Only an element whose work is per frame, a transform with Process (one
 // output frame for each input frame), can be replicated; Check refuses
@@ -39,11 +42,13 @@ import (
 //
 // The element's frames pass through this process, which spreads them and
 // puts their outputs back in order; large slices stay in shared memory on
-// the way, and are not copied. Each replica is supervised as any element
+// the way, and are not copied (a replica on another host gets them in its
+// messages, as any element there does; and a pipeline that shares
+// segments can have none there). Each replica is supervised as any element
 // is: one that fails fails the run, with an ElementError whose Element
 // names the replica, "square[2]" (replicas are numbered from 0 in the
-// order they were given), and Restart, with workers, restarts a replica
-// without losing or repeating an output. Status, Stats and Progress show
+// order they were given), and Restart, with workers (here or on other
+// hosts), restarts a replica without losing or repeating an output. Status, Stats and Progress show
 // the element once, as inserted, with its replicas under it; DOT and
 // Mermaid draw one box that counts them.
 //
@@ -93,10 +98,13 @@ func (n *node) replicaMistakes(p *Pipeline) []string {
 			bad = append(bad, fmt.Sprintf("Replicas(%d): give at least one replica", g.n))
 		}
 		if !placementOnly(g.where) {
-			bad = append(bad, fmt.Sprintf("Replicas(%d, ...): only a placement (InWorker) goes in Replicas; give Queue, Restart and the other options to Insert", g.n))
+			bad = append(bad, fmt.Sprintf("Replicas(%d, ...): only a placement (InWorker or Remote) goes in Replicas; give Queue, Restart and the other options to Insert", g.n))
 		}
 	}
-	if n.inWorker {
+	switch {
+	case n.remote != nil:
+		bad = append(bad, "Remote places the element itself, but its replicas run where Replicas says: Replicas(n, Remote(l))")
+	case n.inWorker:
 		bad = append(bad, "InWorker places the element itself, but its replicas run where Replicas says: Replicas(n, InWorker())")
 	}
 	if n.restart != nil {
@@ -174,34 +182,42 @@ func (n *node) configureReplicas() error {
 }
 
 // replicaSummary counts n's replicas by where they run, as DOT and
-// Mermaid say it: "3 replicas: 2 in worker processes, 1 in this process",
+// Mermaid say it: "3 replicas: 2 on other hosts, 1 in this process",
 // "2 replicas in worker processes"; "" if n is not replicated.
 func (n *node) replicaSummary() string {
 	if len(n.replicas) == 0 {
 		return ""
 	}
-	workers := 0
+	var remote, workers, here int
 	for _, r := range n.replicas {
-		if r.inWorker {
+		switch {
+		case r.remote != nil:
+			remote++
+		case r.inWorker:
 			workers++
+		default:
+			here++
 		}
-	}
-	in := func(k int, place, places string) string {
-		if k == 1 {
-			return "1 in " + place
-		}
-		return fmt.Sprintf("%d in %s", k, places)
 	}
 	var where []string
-	if workers > 0 {
-		where = append(where, in(workers, "a worker process", "worker processes"))
-	}
-	if here := len(n.replicas) - workers; here > 0 {
-		where = append(where, in(here, "this process", "this process"))
+	for _, c := range []struct {
+		k           int
+		one, places string
+	}{
+		{remote, "on another host", "on other hosts"},
+		{workers, "in a worker process", "in worker processes"},
+		{here, "in this process", "in this process"},
+	} {
+		switch {
+		case c.k == 1:
+			where = append(where, "1 "+c.one)
+		case c.k > 1:
+			where = append(where, fmt.Sprintf("%d %s", c.k, c.places))
+		}
 	}
 	total := fmt.Sprintf("%d replica%s", len(n.replicas), plural(len(n.replicas)))
 	if len(where) == 1 {
-		_, place, _ := strings.Cut(where[0], " ") // "2 in ..." → "in ..."
+		_, place, _ := strings.Cut(where[0], " ") // "2 on ..." → "on ..."
 		return total + " " + place
 	}
 	return total + ": " + strings.Join(where, ", ")

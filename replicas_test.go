@@ -272,7 +272,7 @@ func TestCheckRefusesReplicasItCannotRun(t *testing.T) {
 	p.Insert("twice", &testelems.Scale{}, sgn.InWorker(), sgn.Replicas(2, sgn.InWorker()))
 	want = append(want, here(-1)+": twice: InWorker places the element itself, but its replicas run where Replicas says: Replicas(n, InWorker())")
 	p.Insert("queue", &testelems.Scale{}, sgn.Replicas(2, sgn.InWorker(), sgn.Queue(3)))
-	want = append(want, here(-1)+": queue: Replicas(2, ...): only a placement (InWorker) goes in Replicas; give Queue, Restart and the other options to Insert")
+	want = append(want, here(-1)+": queue: Replicas(2, ...): only a placement (InWorker or Remote) goes in Replicas; give Queue, Restart and the other options to Insert")
 	p.Insert("restart", &testelems.Scale{}, sgn.Replicas(1, sgn.InWorker()), sgn.Replicas(1), sgn.Restart(3, time.Minute))
 	want = append(want, here(-1)+": restart: Restart is for elements in workers, and replica restart[1] runs in this process; place every replica in a worker, or drop Restart")
 	p.Insert("dup", &testelems.Scale{}, sgn.Replicas(2))

@@ -40,7 +40,8 @@ type ElementStats struct {
 	// A replicated element's replicas (see Replicas), each reported as an
 	// element is, under its own name, "square[0]"; nil for others. The
 	// element's pads count the frames into and out of it as a whole, and
-	// its Busy, CPU and RSS are its replicas' totals.
+	// its Busy, CPU and RSS are its replicas' totals (CPU and RSS of those
+	// on this host: replicas on other hosts have none).
 	Replicas []ElementStats
 }
 

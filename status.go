@@ -38,7 +38,7 @@ type ElementStatus struct {
 	Name     string
 	State    State
 	InWorker bool
-	PID      int // its worker's process ID; 0 in this process, or between processes
+	PID      int // its worker's process ID (on its host, for one on another: see Remote); 0 in this process, or between processes
 	Restarts int // how often its worker was restarted
 
 	Replicas []ElementStatus // a replicated element's replicas, in order; nil for others

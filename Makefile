@@ -6,7 +6,7 @@ GOFILES  = $(shell find . -name '*.go' -not -path '*/testdata/*')
 # source and run several times slower under the race detector.
 GENPKGS  = ./gen/... ./cmd/sgngen/... ./templates/...
 
-.PHONY: test demo bench generate lint
+.PHONY: test demo demo-cluster bench generate lint
 
 ## test: check formatting, vet, generated files, then run every test (concurrent code with the race detector)
 test: lint
@@ -20,6 +20,13 @@ demo:
 	$(GO) build -o bin/ ./examples/...
 	bin/numbers
 	bin/arrays
+
+## demo-cluster: build the cluster example and its workers, run it: a NATS server in the example, three worker binaries started as separate processes with only its URL, the tutorial's numbers squared by two replicas on them
+demo-cluster:
+	$(GO) build -o bin/ ./cmd/sgngen
+	$(GO) generate ./examples/cluster/...
+	$(GO) build -o bin/ ./examples/cluster/...
+	bin/cluster
 
 ## bench: run the benchmarks; prints one "BENCH <name> <value> <unit>" line per figure, and writes the README's results tables to bin/bench.md
 bench:

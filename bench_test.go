@@ -29,6 +29,7 @@ func benchSmall(b *testing.B, scaleInWorker, sinkInWorker bool, opts ...sgn.Pipe
 	p.Insert("snk", snk, where(sinkInWorker)...)
 	sgn.Link(&src.Out, &x.In)
 	sgn.Link(&x.Out, &snk.In)
+	b.ReportAllocs() // this process's: a run's setup, amortised to 0 a frame
 	b.ResetTimer()
 	if err := p.Run(context.Background()); err != nil {
 		b.Fatal(err)

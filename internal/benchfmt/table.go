@@ -50,6 +50,16 @@ var rows = []row{
 		target: "0", met: func(v, _ float64) bool { return v == 0 }},
 	{name: "codec_decode_ns", what: "generated decoder", against: "codec_reflect_decode_ns"},
 	{name: "sgngen_generate_50_s", what: "`sgngen generate`, 50 elements"},
+	{name: "work_worker_fps", what: "a transform of about 4 µs of arithmetic per frame, in a worker"},
+	{name: "replicas_1_fps", what: "the same as 1 replica in a worker", against: "work_worker_fps"},
+	{name: "replicas_2_fps", what: "the same as 2 replicas in workers", against: "work_worker_fps"},
+	{name: "replicas_4_fps", what: "the same as 4 replicas in workers", against: "work_worker_fps"},
+	{name: "replicas_here_2_fps", what: "the same as 2 replicas in this process", against: "work_worker_fps"},
+	{name: "nats_worker_fps", what: "int64 frames through a transform in a worker on another host (NATS, loopback)", against: "floor_nats_msgs",
+		target: "≥ 0.5 × floor_nats_msgs", met: func(v, a float64) bool { return v >= a/2 }},
+	{name: "nats_worker_q1000_fps", what: "the same, queues of 1000 frames", against: "floor_nats_msgs"},
+	{name: "nats_replicas_fps", what: "the same transform as 4 replicas on other hosts", against: "nats_worker_fps"},
+	{name: "nats_rtt_us_p50", what: "one frame main → worker on another host → main, median", against: "rtt_us_p50"},
 }
 
 // scaling are the figures of the scaling table.

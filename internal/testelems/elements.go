@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/sgn-go/sgn"
@@ -411,3 +412,30 @@ func (t *Tally) Consume(ctx *sgn.Context, f sgn.Frame[int64]) error {
 
 // Frames returns the number of frames counted.
 func (t *Tally) Frames() int64 { return t.frames }
+
+// Mallocs passes numbers through, and counts the heap allocations of its
+// process from the frame After on: the last frame, the one with EOS,
+// carries that count in place of its number. It shows what a frame costs
+// in allocations in a worker process.
+//
+//sgn:element
+type Mallocs struct {
+	In    sgn.Sink[int64]   `sgn:"in"`
+	Out   sgn.Source[int64] `sgn:"out"`
+	After int64
+
+	from uint64
+}
+
+// Process passes one frame through.
+func (m *Mallocs) Process(ctx *sgn.Context, f sgn.Frame[int64]) (sgn.Frame[int64], error) {
+	if f.Data == m.After || f.EOS {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		if f.EOS {
+			f.Data = int64(ms.Mallocs - m.from)
+		}
+		m.from = ms.Mallocs
+	}
+	return f, nil
+}

@@ -34,6 +34,7 @@ var (
 	_ sgn.Element = (*Gain)(nil)
 	_ sgn.Element = (*Head)(nil)
 	_ sgn.Element = (*HeadFloats)(nil)
+	_ sgn.Element = (*Mallocs)(nil)
 	_ sgn.Element = (*OneBlob)(nil)
 	_ sgn.Element = (*Ramp)(nil)
 	_ sgn.Element = (*Readings)(nil)
@@ -621,6 +622,38 @@ func (e *HeadFloats) SGNElement() sgn.Spec {
 			}
 		},
 		Schema: "1af78e691eca2025",
+	}
+}
+
+// SGNElement describes Mallocs to package sgn.
+func (e *Mallocs) SGNElement() sgn.Spec {
+	return sgn.Spec{
+		Type:      "github.com/sgn-go/sgn/internal/testelems.Mallocs",
+		Worker:    "testelems-mallocs",
+		WorkerPkg: "github.com/sgn-go/sgn/internal/testelems/sgnworkers/testelems-mallocs",
+		Sinks:     []sgn.Pad{e.In.Init("in", sgnCodecInt64)},
+		Sources:   []sgn.Pad{e.Out.Init("out", sgnCodecInt64)},
+		Method:    "Process",
+		Run: func(ctx *sgn.Context) error {
+			return sgn.RunTransform(ctx, &e.In, &e.Out, e.Process)
+		},
+		EncodeConfig: func(w *wire.Encoder) {
+			w.MapHeader(1)
+			w.Text("After")
+			w.Int(e.After)
+		},
+		DecodeConfig: func(d *wire.Decoder) {
+			n, _ := d.MapLen()
+			for range n {
+				switch string(d.Key()) {
+				case "After":
+					e.After = d.Int(64)
+				default:
+					d.Skip()
+				}
+			}
+		},
+		Schema: "9faf1c5fe842c720",
 	}
 }
 
@@ -1787,6 +1820,23 @@ func _() {
 		Limit int64
 	}
 	var _ HeadFloats_changed__run_go_generate = HeadFloats{} // HeadFloats changed since this file was generated: run go generate
+}
+
+func _() {
+	type Mallocs_changed__run_go_generate = struct {
+		In    sgn.Sink[int64]   `sgn:"in"`
+		Out   sgn.Source[int64] `sgn:"out"`
+		After int64
+		from  uint64
+	}
+	var _ Mallocs_changed__run_go_generate = Mallocs{} // Mallocs changed since this file was generated: run go generate
+}
+
+func _(Mallocs_has_a_Run_method__run_go_generate struct {
+	*Mallocs
+	sgnNoRun
+}) {
+	Mallocs_has_a_Run_method__run_go_generate.Run() // Mallocs has a Run method now: run go generate
 }
 
 func _() {

@@ -77,7 +77,7 @@ func (a *Agent) Serve(ctx context.Context, nc *nats.Conn) error {
 	a.mu.Lock()
 	a.closed = true
 	if a.claims != nil {
-		a.claims.Unsubscribe()
+		a.claims.Drain() // claims delivered already are answered: busy
 		a.claims = nil
 	}
 	r := a.run
@@ -140,7 +140,10 @@ func (a *Agent) claim(m *nats.Msg) {
 		refuse("%v", err)
 		return
 	}
-	a.claims.Unsubscribe() // busy: claims go to other workers
+	// Busy: claims go to other workers. Those already delivered to this
+	// one are answered (busy) rather than dropped, so that their claimants
+	// try another at once instead of waiting for an answer.
+	a.claims.Drain()
 	a.claims = nil
 	a.run = r
 	reply(claimReply{Accepted: true, PID: r.proc.PID()})

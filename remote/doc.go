@@ -16,7 +16,10 @@
 // group, so that a claim reaches one of the type's free workers, and waits.
 // A claim names a run; the worker checks that the claim is for its element
 // type (and schema fingerprint), refuses with a reason otherwise, stops
-// taking claims, and runs the element in a new process of its own binary,
+// taking claims (it answers those already on their way to it: busy, so
+// that their claimants try again at once, as the replicas of one element
+// do when their claims reach the same worker), and runs the element in a
+// new process of its own binary,
 // started as a local worker (runtime.Pipes, with a parent-death signal),
 // whose pipes it joins to the run's subjects. When that process exits, the
 // worker sends its exit report (how it ended, its PID, its host and the

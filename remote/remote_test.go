@@ -207,3 +207,65 @@ func (w lineWriter) Write(p []byte) (int, error) {
 	w <- strings.TrimSuffix(string(p), "\n")
 	return len(p), nil
 }
+
+// Claims that reach a worker together, as those of a replicated element's
+// replicas may, each get an answer: one is accepted, and the others are
+// told that the worker is busy, so that they go on to another at once
+// rather than wait for an answer that would never come.
+func TestAWorkerAnswersEveryClaimThatReachesIt(t *testing.T) {
+	s := natstest.Start(t, nil)
+	nc := connect(t, s.ClientURL())
+	script := filepath.Join(t.TempDir(), "sleeper")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	serve(t, &Agent{Type: "example.com/p.T", Path: script}, nc)
+	// Once it refuses a claim for another type, it listens.
+	for {
+		_, err := nc.Request(ClaimSubject("example.com/p.T"), encode(claim{Run: newRunID(), Type: "example.com/p.U"}), 5*time.Second)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, nats.ErrNoResponders) {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	const claims = 8
+	replies := make(chan *nats.Msg, claims)
+	inbox := nats.NewInbox()
+	sub, err := nc.ChanSubscribe(inbox, replies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	for range claims {
+		if err := nc.PublishRequest(ClaimSubject("example.com/p.T"), inbox, encode(claim{Run: newRunID(), Type: "example.com/p.T"})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nc.Flush()
+	var accepted, busy int
+	for i := range claims {
+		select {
+		case m := <-replies:
+			var r claimReply
+			if err := decode("reply", m.Data, &r); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case r.Accepted:
+				accepted++
+			case r.Busy:
+				busy++
+			default:
+				t.Errorf("a claim was refused: %q", r.Reason)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d of %d claims were answered within 10s (%d accepted, %d busy); the others never were", i, claims, accepted, busy)
+		}
+	}
+	if accepted != 1 || busy != claims-1 {
+		t.Errorf("%d claims accepted, %d told busy; want 1 and %d", accepted, busy, claims-1)
+	}
+}

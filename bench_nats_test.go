@@ -18,24 +18,39 @@ import (
 // source in this process through a transform on a worker over NATS (an
 // embedded server; the worker binary a separate process, started with
 // -nats) to a sink in this process.
-func BenchmarkNATSWorkerInt64(b *testing.B) { benchNATSWorker(b, sgn.DefaultQueueSize) }
+func BenchmarkNATSWorkerInt64(b *testing.B) { benchNATSWorker(b, sgn.DefaultQueueSize, 0) }
 
 // BenchmarkNATSWorkerInt64Queue1000 is nats_worker_q1000_fps: the same
 // with queues of 1000 frames. A link's frames in flight are bounded by its
 // queue, so its rate by the queue over the round trip; across hosts the
 // round trip is longer than through a pipe, and a deeper queue pays.
-func BenchmarkNATSWorkerInt64Queue1000(b *testing.B) { benchNATSWorker(b, 1000) }
+func BenchmarkNATSWorkerInt64Queue1000(b *testing.B) { benchNATSWorker(b, 1000, 0) }
 
-func benchNATSWorker(b *testing.B, queueSize int) {
+// BenchmarkNATSReplicasInt64 is nats_replicas_fps: the same as
+// nats_worker_fps with the transform as 4 replicas, each on a worker over
+// NATS (4 worker binaries, separate processes): the frames are spread over
+// them by credit and their outputs put back in order in this process.
+func BenchmarkNATSReplicasInt64(b *testing.B) { benchNATSWorker(b, sgn.DefaultQueueSize, 4) }
+
+// benchNATSWorker runs b.N int64 frames through a Scale on workers over
+// NATS, queues of queueSize frames: one worker (replicas 0), or the
+// transform as that many replicas, each on a worker of its own.
+func benchNATSWorker(b *testing.B, queueSize, replicas int) {
 	s := natstest.Start(b, nil)
-	startAgent(b, "testelems-scale", s.ClientURL())
 	l := remote.NewLauncher(connect(b, s.ClientURL()))
+	where, agents := sgn.Remote(l), 1
+	if replicas > 0 {
+		where, agents = sgn.Replicas(replicas, sgn.Remote(l)), replicas
+	}
+	for range agents {
+		startAgent(b, "testelems-scale", s.ClientURL())
+	}
 	src := &testelems.Count{From: 1, To: int64(b.N)}
 	x := &testelems.Scale{Factor: 2}
 	snk := &testelems.Tally{First: 2, Step: 2}
 	p := sgn.NewPipeline(sgn.QueueSize(queueSize))
 	p.Insert("src", src)
-	p.Insert("scale", x, sgn.Remote(l))
+	p.Insert("scale", x, where)
 	p.Insert("snk", snk)
 	sgn.Link(&src.Out, &x.In)
 	sgn.Link(&x.Out, &snk.In)

@@ -54,6 +54,7 @@ var figures = map[[2]string]string{
 	{"Generate50", "s/op"}:                   "sgngen_generate_50_s",
 	{"NATSWorkerInt64", "frames/s"}:          "nats_worker_fps",
 	{"NATSWorkerInt64Queue1000", "frames/s"}: "nats_worker_q1000_fps",
+	{"NATSReplicasInt64", "frames/s"}:        "nats_replicas_fps",
 	{"NATSPubSub64", "msgs/s"}:               "floor_nats_msgs",
 	{"NATSRoundTrip", "µs-p50"}:              "nats_rtt_us_p50",
 	{"NATSRoundTrip", "µs-p99"}:              "nats_rtt_us_p99",

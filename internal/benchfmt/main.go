@@ -63,6 +63,9 @@ var figures = map[[2]string]string{
 	{"Replicas/replicas=2", "frames/s"}:      "replicas_2_fps",
 	{"Replicas/replicas=4", "frames/s"}:      "replicas_4_fps",
 	{"Replicas/here=2", "frames/s"}:          "replicas_here_2_fps",
+	{"Replicas/worker", "cpu-µs/frame"}:      "work_worker_cpu_us",
+	{"Replicas/replicas=4", "cpu-µs/frame"}:  "replicas_4_cpu_us",
+	{"Replicas/here=2", "cpu-µs/frame"}:      "replicas_here_2_cpu_us",
 }
 
 var procs = regexp.MustCompile(`-\d+$`)

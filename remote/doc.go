@@ -37,7 +37,13 @@
 //
 // Secrets other than files are read from the environment only, so that
 // they do not show in the process list. The worker reconnects to the
-// server for as long as it runs, and ends on SIGINT or SIGTERM.
+// server for as long as it runs, and ends on SIGINT or SIGTERM, killing
+// the element's process of the run it serves, if any: that run fails, its
+// error saying that the worker stopped. It exits with status 1, saying
+// why, if the server refuses it what a worker does (subscribing to its
+// claim subject and to sgn.run.*.w, publishing on sgn.run.*.m and replying
+// to claims), or once its connection is closed for good (the server
+// refused its credentials on reconnecting).
 //
 // # The main process
 //

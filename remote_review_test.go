@@ -169,3 +169,38 @@ func TestRemoteWorkerPermissions(t *testing.T) {
 		t.Errorf("the sink got %d frames, want 100", len(nums))
 	}
 }
+
+// A pipeline whose connection the server does not allow what a claim or a
+// run needs fails saying so, not that no worker answered, that the worker
+// was lost, or that the worker binary may not be an sgn worker.
+func TestRemotePipelinePermissions(t *testing.T) {
+	allow := func(sub, pub []string) *server.Permissions {
+		return &server.Permissions{Subscribe: &server.SubjectPermission{Allow: sub}, Publish: &server.SubjectPermission{Allow: pub}}
+	}
+	s := natstest.Start(t, &server.Options{Users: []*server.User{
+		{Username: "worker", Password: "p"},
+		{Username: "noclaims", Password: "p", Permissions: allow([]string{"sgn.run.*.m", "_INBOX.>"}, []string{"sgn.run.*.w"})},
+		{Username: "deaf", Password: "p", Permissions: allow([]string{"_INBOX.>"}, []string{"sgn.claim.>", "sgn.run.*.w"})},
+		{Username: "mute", Password: "p", Permissions: allow([]string{"sgn.run.*.m", "_INBOX.>"}, []string{"sgn.claim.>"})},
+		{Username: "noreplies", Password: "p", Permissions: allow([]string{"sgn.run.*.m"}, []string{"sgn.claim.>", "sgn.run.*.w"})},
+	}})
+	startAgent(t, "testelems-scale", s.ClientURL(), "SGN_NATS_USER=worker", "SGN_NATS_PASSWORD=p")
+	for user, refused := range map[string]string{
+		"noclaims":  `Publish to "sgn.claim.`,
+		"deaf":      `Subscription to "sgn.run.`,
+		"mute":      `Publish to "sgn.run.`,
+		"noreplies": `Subscription to "_INBOX.`,
+	} {
+		t.Run(user, func(t *testing.T) {
+			quiet := nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})
+			l := remote.NewLauncher(connect(t, s.ClientURL(), nats.UserInfo(user, "p"), quiet))
+			l.ClaimTimeout = 5 * time.Second
+			p, _ := chainAt(t, 100, scale{&testelems.Scale{Factor: 2}}, []sgn.ElementOption{sgn.Remote(l)})
+			err := runWithin(t, p, context.Background(), 30*time.Second)
+			if err == nil || !strings.Contains(err.Error(), "x: the NATS server refuses the pipeline's connection what a worker on another host needs (nats: permissions violation: Permissions Violation for "+refused) ||
+				!strings.Contains(err.Error(), "a pipeline must be allowed to publish on sgn.claim.> and sgn.run.*.w, and to subscribe to sgn.run.*.m and to its replies (_INBOX.>)") {
+				t.Errorf("Run() = %v; want the server's refusal (%s), and what a pipeline must be allowed", err, refused)
+			}
+		})
+	}
+}

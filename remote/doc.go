@@ -54,7 +54,10 @@
 // or all are busy, it is made again, pausing from 10 ms up to half a
 // second, until the Launcher's ClaimTimeout (10 s by default) has passed;
 // the error then names the element type, the server, and the command that
-// starts a worker. A restarted worker (runtime.RestartPolicy) is claimed
+// starts a worker. A connection that the server does not allow what a
+// claim and a run need (publishing on sgn.claim.> and sgn.run.*.w,
+// subscribing to sgn.run.*.m and to its reply inbox) fails the claim at
+// once, saying so. A restarted worker (runtime.RestartPolicy) is claimed
 // again, from any worker of its type.
 //
 // # Runs

@@ -204,3 +204,48 @@ func TestRemotePipelinePermissions(t *testing.T) {
 		})
 	}
 }
+
+// Claims reach a free worker however many reach its pool at once: a claim
+// that arrives at a worker that has just taken another run is answered
+// (busy) and made again, not left to wait out its attempt while another
+// worker is free. Here every run's claims are made together, more than
+// there are workers, with a ClaimTimeout shorter than one attempt's wait
+// for an answer: each pipeline still gets its workers, at once or as soon
+// as an earlier one has finished.
+func TestRemoteClaimsMadeTogetherReachFreeWorkers(t *testing.T) {
+	s := natstest.Start(t, nil)
+	startAgent(t, "testelems-scale", s.ClientURL())
+	startAgent(t, "testelems-scale", s.ClientURL())
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	l.ClaimTimeout = 1500 * time.Millisecond
+	for round := range 10 {
+		var dones []<-chan error
+		var snks []*testelems.Collect
+		for range 3 { // three pipelines of one element each, for two workers
+			src := &testelems.Count{From: 1, To: 100}
+			x := &testelems.Scale{Factor: 2}
+			snk := &testelems.Collect{}
+			p := sgn.NewPipeline()
+			p.Insert("src", src)
+			p.Insert("x", x, sgn.Remote(l))
+			p.Insert("snk", snk)
+			sgn.Link(&src.Out, &x.In)
+			sgn.Link(&x.Out, &snk.In)
+			dones = append(dones, runAsync(p))
+			snks = append(snks, snk)
+		}
+		for i, done := range dones {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("round %d, pipeline %d: Run() = %v", round, i, err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("round %d, pipeline %d: Run has not returned within 30s", round, i)
+			}
+			if got := len(snks[i].Got()); got != 100 {
+				t.Errorf("round %d, pipeline %d: the sink got %d frames, want 100", round, i, got)
+			}
+		}
+	}
+}

@@ -192,7 +192,10 @@ func (a *Agent) claim(m *nats.Msg) {
 		refuse("%v", err)
 		return
 	}
-	a.claims.Unsubscribe() // busy: claims go to other workers
+	// Busy: claims go to other workers. Drained, not unsubscribed: a
+	// claim the server routed here before it heard of it is answered,
+	// busy, and made again at once, instead of dropped and waited for.
+	a.claims.Drain()
 	a.claims = nil
 	a.run = r
 	reply(claimReply{Accepted: true, PID: r.proc.PID()})

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,7 +48,11 @@ type Agent struct {
 
 // Serve serves runs through nc until ctx is done; then it kills the
 // process of the run it has, if any, waits for it, and returns. It returns
-// an error if it cannot listen for claims.
+// an error if it cannot listen for claims, if the server does not allow
+// what a worker does (subscribe to the claims and to a run's subject to the
+// worker, publish on a run's subject to the main process), or, after the
+// run it has, once nc is closed for good (the server refused the
+// credentials on a reconnection, say).
 func (a *Agent) Serve(ctx context.Context, nc *nats.Conn) error {
 	a.nc = nc
 	a.host, _ = os.Hostname()
@@ -63,17 +68,31 @@ func (a *Agent) Serve(ctx context.Context, nc *nats.Conn) error {
 		}
 		a.Path = exe
 	}
+	closed := nc.StatusChanged(nats.CLOSED)
+	defer nc.RemoveStatusListener(closed)
 	a.mu.Lock()
 	err := a.listen()
 	if err == nil {
-		err = nc.Flush() // subscribed: claims reach it from now on
+		err = a.allowed()
 	}
 	a.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("subscribing to claims on NATS: %w", err)
+		return err
 	}
 	a.log.Info("sgn worker waiting for work", "nats", nc.ConnectedUrlRedacted(), "subject", ClaimSubject(a.Type))
-	<-ctx.Done()
+	if !nc.IsClosed() {
+		select {
+		case <-ctx.Done():
+		case <-closed:
+		}
+	}
+	if ctx.Err() == nil {
+		why := nc.LastError()
+		if why == nil {
+			why = nats.ErrConnectionClosed
+		}
+		err = fmt.Errorf("the connection to NATS was closed for good: %w", why)
+	}
 	a.mu.Lock()
 	a.closed = true
 	if a.claims != nil {
@@ -81,10 +100,43 @@ func (a *Agent) Serve(ctx context.Context, nc *nats.Conn) error {
 		a.claims = nil
 	}
 	r := a.run
+	if r != nil {
+		r.stopped = "the worker serving it stopped"
+		if cause := context.Cause(ctx); ctx.Err() == nil {
+			r.stopped += ": " + err.Error()
+		} else if cause != context.Canceled {
+			r.stopped += ": " + cause.Error()
+		}
+	}
 	a.mu.Unlock()
 	if r != nil {
 		r.proc.Kill()
 		<-r.done
+	}
+	return err
+}
+
+// allowed checks that the server lets this worker do what a run needs,
+// after claims were subscribed to: the server says it refuses a
+// subscription or a publication only asynchronously, before the answer to
+// the flush. a.mu is held.
+func (a *Agent) allowed() error {
+	toWorker, toMain := runSubjects(newRunID())
+	probe, err := a.nc.SubscribeSync(toWorker)
+	if err == nil {
+		defer probe.Unsubscribe()
+		// A message of a run nobody speaks on, which no one hears.
+		err = a.nc.Publish(toMain, []byte{kindHeartbeat, 0, 0, 0, 0, 0, 0, 0, 0})
+	}
+	if err == nil {
+		err = a.nc.Flush() // subscribed: claims reach it from now on
+	}
+	if err != nil {
+		return fmt.Errorf("subscribing to claims on NATS: %w", err)
+	}
+	if err := a.nc.LastError(); errors.Is(err, nats.ErrPermissionViolation) {
+		return fmt.Errorf("the NATS server refuses what a worker does (%w); a worker must be allowed to subscribe to %s and %s, and to publish on %s and to the claims' reply subjects",
+			err, ClaimSubject(a.Type), "sgn.run.*.w", "sgn.run.*.m")
 	}
 	return nil
 }
@@ -238,6 +290,7 @@ type agentRun struct {
 	out     *sender            // to the main process
 	proc    runtime.Process
 	done    chan struct{} // closed once the run has ended and been reported
+	stopped string        // why Serve killed the process, if it did; under a.mu
 }
 
 // control handles the main process's messages other than data.
@@ -277,6 +330,11 @@ func (r *agentRun) serve() {
 	<-output // all it wrote: it has exited, so its pipe ends
 	exit, clean := r.proc.Exit()
 	close(stop)
+	r.a.mu.Lock()
+	if r.stopped != "" && !clean {
+		exit += " as " + r.stopped // not a crash: the pipeline's error says so
+	}
+	r.a.mu.Unlock()
 	r.out.send(kindExit, encode(exitReport{Exit: exit, Clean: clean, PID: r.proc.PID(), Host: r.a.host, Stderr: r.proc.Stderr()}))
 	r.a.nc.FlushTimeout(time.Second)
 	r.in.fail(errRunOver)

@@ -40,7 +40,13 @@
 //
 // Secrets other than files are read from the environment only, so that
 // they do not show in the process list. The worker reconnects to the
-// server for as long as it runs, and ends on SIGINT or SIGTERM.
+// server for as long as it runs, and ends on SIGINT or SIGTERM, killing
+// the element's process of the run it serves, if any: that run fails, its
+// error saying that the worker stopped. It exits with status 1, saying
+// why, if the server refuses it what a worker does (subscribing to its
+// claim subject and to sgn.run.*.w, publishing on sgn.run.*.m and replying
+// to claims), or once its connection is closed for good (the server
+// refused its credentials on reconnecting).
 //
 // # The main process
 //
@@ -51,7 +57,10 @@
 // or all are busy, it is made again, pausing from 10 ms up to half a
 // second, until the Launcher's ClaimTimeout (10 s by default) has passed;
 // the error then names the element type, the server, and the command that
-// starts a worker. A restarted worker (runtime.RestartPolicy) is claimed
+// starts a worker. A connection that the server does not allow what a
+// claim and a run need (publishing on sgn.claim.> and sgn.run.*.w,
+// subscribing to sgn.run.*.m and to its reply inbox) fails the claim at
+// once, saying so. A restarted worker (runtime.RestartPolicy) is claimed
 // again, from any worker of its type.
 //
 // # Runs

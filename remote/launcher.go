@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,6 +67,8 @@ func (l *Launcher) Launch(ctx context.Context, w *runtime.Worker) (runtime.Proce
 			return p, nil
 		case ctx.Err() != nil:
 			return nil, context.Cause(ctx)
+		case errors.Is(err, errRefused):
+			return nil, err
 		case reply != nil && reply.Busy:
 			busy = true
 		case reply != nil:
@@ -112,12 +115,32 @@ func (l *Launcher) try(ctx context.Context, w *runtime.Worker, subject string, l
 		sub.Unsubscribe()
 		return nil, nil, err
 	}
+	// The server refuses a subscription or a publication only
+	// asynchronously, before it answers a flush: what the run needs is
+	// checked before a worker is claimed, with a message on the worker's
+	// subject that no one hears yet.
+	err = l.nc.Publish(toWorker, []byte{kindHeartbeat, 0, 0, 0, 0, 0, 0, 0, 0})
+	if err == nil {
+		fctx, cancel := context.WithTimeout(ctx, min(left, claimAttempt))
+		err = l.nc.FlushWithContext(fctx)
+		cancel()
+	}
+	if err == nil {
+		err = l.refused()
+	}
+	if err != nil {
+		sub.Unsubscribe()
+		return nil, nil, err
+	}
 	body := encode(claim{Run: id, Type: w.Hello.Type, Element: w.Element})
 	actx, cancel := context.WithTimeout(ctx, min(left, claimAttempt))
 	msg, err := l.nc.RequestWithContext(actx, subject, body)
 	cancel()
 	if err != nil {
 		sub.Unsubscribe()
+		if rerr := l.refused(); rerr != nil {
+			return nil, nil, rerr
+		}
 		return nil, nil, err
 	}
 	var r claimReply
@@ -134,6 +157,28 @@ func (l *Launcher) try(ctx context.Context, w *runtime.Worker, subject string, l
 	p.in.heard.Store(time.Now().UnixNano())
 	go p.keepAlive()
 	return p, &r, nil
+}
+
+// errRefused is the error of a claim that the server's permissions forbid.
+var errRefused = errors.New("the NATS server refuses the pipeline's connection what a worker on another host needs")
+
+// refused returns an error if the server refused the connection a
+// subscription or a publication of a claim or a run; the server says so
+// only asynchronously.
+func (l *Launcher) refused() error {
+	err := l.nc.LastError()
+	if !errors.Is(err, nats.ErrPermissionViolation) {
+		return nil
+	}
+	inbox := l.nc.Opts.InboxPrefix
+	if inbox == "" {
+		inbox = "_INBOX"
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, `"sgn.claim.`) && !strings.Contains(msg, `"sgn.run.`) && !strings.Contains(msg, `"`+inbox+`.`) {
+		return nil // another of the connection's uses
+	}
+	return fmt.Errorf("%w (%v): a pipeline must be allowed to publish on sgn.claim.> and sgn.run.*.w, and to subscribe to sgn.run.*.m and to its replies (%s.>)", errRefused, err, inbox)
 }
 
 // timedOut is the error of a claim that no worker took in time.

@@ -2,6 +2,15 @@ package sgn_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,5 +167,131 @@ func TestRemoteWorkerNKey(t *testing.T) {
 	t.Run("no file", func(t *testing.T) {
 		file := filepath.Join(dir, "missing.nk")
 		refused(t, []string{"-nats", url, "-nats-nkey", file}, nil, []string{"NKey seed " + file, "no such file"})
+	})
+}
+
+// pki holds the files of a test's certificate authority, the server's
+// certificate for 127.0.0.1 and localhost, and a client's, each with its
+// key, in PEM.
+type pki struct {
+	ca, serverCert, serverKey, clientCert, clientKey string
+}
+
+// newPKI makes a certificate authority and the certificates it signs in
+// a new directory.
+func newPKI(t *testing.T) pki {
+	t.Helper()
+	dir := t.TempDir()
+	now := time.Now()
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	// write writes a certificate made from tmpl, signed by parent and its
+	// key, and the certificate's key, to name.pem and name-key.pem.
+	write := func(name string, tmpl, parent *x509.Certificate, key, parentKey *ecdsa.PrivateKey) (string, string, *x509.Certificate) {
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return writeFile(t, dir, name+".pem", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+			writeFile(t, dir, name+"-key.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
+			cert
+	}
+	caKey := newKey()
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "sgn test CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	var p pki
+	var ca *x509.Certificate
+	p.ca, _, ca = write("ca", caTmpl, caTmpl, caKey, caKey)
+	p.serverCert, p.serverKey, _ = write("server", &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, ca, newKey(), caKey)
+	p.clientCert, p.clientKey, _ = write("client", &x509.Certificate{
+		SerialNumber: big.NewInt(3),
+		Subject:      pkix.Name{CommonName: "sgn worker"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}, ca, newKey(), caKey)
+	return p
+}
+
+// A worker reaches a server that requires TLS and verifies its clients'
+// certificates with the certificate authorities to trust and a client
+// certificate, given by flags or by environment variables, with the
+// server's tls:// URL or its nats:// one. A worker that does not trust the
+// server's authority, or has no client certificate, exits saying so.
+func TestRemoteWorkerTLS(t *testing.T) {
+	p := newPKI(t)
+	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: p.serverCert, KeyFile: p.serverKey, CaFile: p.ca, Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc.ClientAuth != tls.RequireAndVerifyClientCert {
+		t.Fatalf("the server's TLS config has ClientAuth %v, want RequireAndVerifyClientCert", tc.ClientAuth)
+	}
+	s := natstest.Start(t, &server.Options{TLS: true, TLSVerify: true, TLSConfig: tc, TLSTimeout: 10})
+	url := s.ClientURL() // tls://127.0.0.1:port
+	if !strings.HasPrefix(url, "tls://") {
+		t.Fatalf("the server's URL is %s, want tls://", url)
+	}
+	plain := strings.Replace(url, "tls://", "nats://", 1)
+	l := remote.NewLauncher(connect(t, url, nats.RootCAs(p.ca), nats.ClientCert(p.clientCert, p.clientKey)))
+
+	t.Run("by flags", func(t *testing.T) {
+		serves(t, l, []string{"-nats", url, "-nats-ca", p.ca, "-nats-cert", p.clientCert, "-nats-key", p.clientKey})
+	})
+	t.Run("from the environment", func(t *testing.T) {
+		serves(t, l, []string{"-nats", plain}, "SGN_NATS_CA="+p.ca, "SGN_NATS_CERT="+p.clientCert, "SGN_NATS_KEY="+p.clientKey)
+	})
+	t.Run("without the authority", func(t *testing.T) {
+		refused(t, []string{"-nats", url, "-nats-cert", p.clientCert, "-nats-key", p.clientKey}, nil,
+			[]string{"connecting to NATS at " + url, "certificate signed by unknown authority"})
+	})
+	t.Run("without a client certificate", func(t *testing.T) {
+		// The server refuses the handshake; whether the worker reads its
+		// alert or finds the connection closed depends on timing.
+		a := startAgentArgs(t, "testelems-scale", []string{"-nats", url, "-nats-ca", p.ca})
+		select {
+		case <-a.exited:
+		case <-time.After(time.Minute):
+			t.Fatalf("the worker still runs a minute after it started; want it refused. Its stderr:\n%s", a.output())
+		}
+		out := a.output()
+		if code := a.cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(out, "connecting to NATS at "+url) ||
+			!strings.Contains(out, "certificate required") && !strings.Contains(out, "closed by remote after TLS handshake") {
+			t.Errorf("a worker without a client certificate exited with %d, saying:\n%s\nwant 1, and that the server refused it", code, out)
+		}
+	})
+	t.Run("a certificate without its key", func(t *testing.T) {
+		exits(t, 2, []string{"-nats", url, "-nats-ca", p.ca}, []string{"SGN_NATS_CERT=" + p.clientCert},
+			[]string{"a client certificate needs both -nats-cert and -nats-key"})
 	})
 }

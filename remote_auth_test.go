@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
@@ -293,5 +294,105 @@ func TestRemoteWorkerTLS(t *testing.T) {
 	t.Run("a certificate without its key", func(t *testing.T) {
 		exits(t, 2, []string{"-nats", url, "-nats-ca", p.ca}, []string{"SGN_NATS_CERT=" + p.clientCert},
 			[]string{"a client certificate needs both -nats-cert and -nats-key"})
+	})
+}
+
+// An operator, an account it signs, and users the account signs: what a
+// server in operator mode trusts, and the credentials files of its users.
+type operator struct {
+	claims   *jwt.OperatorClaims
+	resolver *server.MemAccResolver
+	account  nkeys.KeyPair
+}
+
+// newOperator makes an operator and an account, and a memory resolver
+// that holds the account's JWT.
+func newOperator(t *testing.T) *operator {
+	t.Helper()
+	okp, err := nkeys.CreateOperator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opub, _ := okp.PublicKey()
+	ojwt, err := jwt.NewOperatorClaims(opub).Encode(okp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, err := jwt.DecodeOperatorClaims(ojwt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	akp, err := nkeys.CreateAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	apub, _ := akp.PublicKey()
+	ajwt, err := jwt.NewAccountClaims(apub).Encode(okp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &server.MemAccResolver{}
+	if err := r.Store(apub, ajwt); err != nil {
+		t.Fatal(err)
+	}
+	return &operator{claims: oc, resolver: r, account: akp}
+}
+
+// creds makes a user signed by account, writes its credentials file (its
+// JWT and seed) to the file name of dir, and returns the file and the
+// seed.
+func creds(t *testing.T, account nkeys.KeyPair, dir, name string) (string, []byte) {
+	t.Helper()
+	ukp, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	upub, _ := ukp.PublicKey()
+	uc := jwt.NewUserClaims(upub)
+	uc.Name = name
+	ujwt, err := uc.Encode(account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := ukp.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := jwt.FormatUserConfig(ujwt, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, dir, name, b), seed
+}
+
+// A credentials file reaches a server in operator mode from -nats-creds or
+// $SGN_NATS_CREDS; one of an account the server does not know is refused,
+// and its seed is not shown.
+func TestRemoteWorkerCreds(t *testing.T) {
+	dir := t.TempDir()
+	op := newOperator(t)
+	s := natstest.Start(t, &server.Options{TrustedOperators: []*jwt.OperatorClaims{op.claims}, AccountResolver: op.resolver})
+	url := s.ClientURL()
+	workerCreds, _ := creds(t, op.account, dir, "worker.creds")
+	pipelineCreds, _ := creds(t, op.account, dir, "pipeline.creds")
+	l := remote.NewLauncher(connect(t, url, nats.UserCredentials(pipelineCreds)))
+
+	t.Run("by flag", func(t *testing.T) {
+		serves(t, l, []string{"-nats", url, "-nats-creds", workerCreds})
+	})
+	t.Run("from the environment", func(t *testing.T) {
+		serves(t, l, []string{"-nats", url}, "SGN_NATS_CREDS="+workerCreds)
+	})
+	t.Run("of an unknown account", func(t *testing.T) {
+		stranger, err := nkeys.CreateAccount()
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, seed := creds(t, stranger, dir, "stranger.creds")
+		refused(t, []string{"-nats", url, "-nats-creds", file}, nil, []string{"Authorization Violation"}, string(seed))
+	})
+	t.Run("no file", func(t *testing.T) {
+		file := filepath.Join(dir, "missing.creds")
+		refused(t, []string{"-nats", url}, []string{"SGN_NATS_CREDS=" + file}, []string{"connecting to NATS at " + url, "no such file"})
 	})
 }

@@ -52,8 +52,15 @@ func startAgent(t testing.TB, binary, url string, env ...string) *agent {
 // startAgentProcess starts the worker binary, without waiting for it.
 func startAgentProcess(t testing.TB, binary, url string, env ...string) *agent {
 	t.Helper()
+	return startAgentArgs(t, binary, []string{"-nats", url}, env...)
+}
+
+// startAgentArgs starts the worker binary with the arguments args and the
+// environment env, without waiting for it.
+func startAgentArgs(t testing.TB, binary string, args []string, env ...string) *agent {
+	t.Helper()
 	a := &agent{lines: make(chan string, 1000), exited: make(chan struct{})}
-	a.cmd = exec.Command(filepath.Join(workerDir, binary), "-nats", url)
+	a.cmd = exec.Command(filepath.Join(workerDir, binary), args...)
 	a.cmd.Env = append(os.Environ(), env...)
 	a.cmd.Stdout = io.Discard
 	stderr, err := a.cmd.StderrPipe()

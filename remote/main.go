@@ -44,8 +44,8 @@ func Wanted(args []string) bool {
 // environment, connects to NATS, and serves typ, the element type it was
 // built for, with the given schema fingerprint, until SIGINT or SIGTERM.
 // It returns the process's exit code: 0 after a signal, 1 if it could not
-// connect or serve, 2 for bad flags. Generated worker mains reach it
-// through sgn.ServeWorker.
+// read its credentials, connect or serve, 2 for bad flags. Generated worker
+// mains reach it through sgn.ServeWorker.
 //
 //	worker -nats URL [-nats-creds FILE] [-nats-nkey FILE] [-nats-ca FILE] [-nats-cert FILE -nats-key FILE]
 //
@@ -76,7 +76,10 @@ func Main(typ, schema string, args []string) int {
 	opts, err := Options(*creds, *nkey, *ca, *cert, *key)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-		return 2
+		if errors.Is(err, errHalfCert) {
+			return 2
+		}
+		return 1 // an unreadable seed file, like the files that nats.Connect reads
 	}
 	opts = append(opts, nats.Name(name), nats.MaxReconnects(-1))
 	nc, err := nats.Connect(*url, opts...)
@@ -123,10 +126,12 @@ func Options(creds, nkey, ca, cert, key string) ([]nats.Option, error) {
 	case cert != "" && key != "":
 		opts = append(opts, nats.ClientCert(cert, key))
 	case cert != "" || key != "":
-		return nil, errors.New("a client certificate needs both -nats-cert and -nats-key")
+		return nil, errHalfCert
 	}
 	return opts, nil
 }
+
+var errHalfCert = errors.New("a client certificate needs both -nats-cert and -nats-key")
 
 // redact returns a URL without its password or token.
 func redact(u string) string {

@@ -410,30 +410,30 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			case n.inWorker:
 				err = r.runWorker(c, n, workers[n])
 			case n.replicas != nil:
-				n.status.set(StateRunning, 0)
+				n.status.set(StateRunning, 0, "")
 				err = r.runReplicated(c, n)
 				for _, pad := range n.runSinks() {
 					pad.(sinkPad).close()
 				}
 			default:
-				n.status.set(StateStarting, 0)
-				err = runElement(c, n.elem, &n.spec, func() { n.status.set(StateRunning, 0) })
+				n.status.set(StateStarting, 0, "")
+				err = runElement(c, n.elem, &n.spec, func() { n.status.set(StateRunning, 0, "") })
 				for _, pad := range n.spec.Sinks {
 					pad.(sinkPad).close()
 				}
 			}
 			if err == nil {
-				n.status.set(StateDone, 0)
+				n.status.set(StateDone, 0, "")
 				return
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			if ctx.Err() != nil && errors.Is(err, context.Cause(ctx)) {
-				n.status.set(StateStopped, 0)
+				n.status.set(StateStopped, 0, "")
 				interrupted = true // by another failure, or by the caller
 				return
 			}
-			n.status.set(StateFailed, 0)
+			n.status.set(StateFailed, 0, "")
 			err = &ElementError{Element: n.name, Err: err}
 			failures = append(failures, err)
 			cancel(err)

@@ -661,11 +661,18 @@ func checkOnAgents(t *testing.T, replicas []sgn.ElementStatus, agents ...*agent)
 	for _, a := range agents {
 		ours[a.cmd.Process.Pid] = true
 	}
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
 	parents := map[int]bool{}
 	for _, r := range replicas {
 		if r.PID == 0 || r.PID == os.Getpid() || !r.InWorker {
 			t.Errorf("replica %s: in a worker %v, pid %d; want in a worker on another host", r.Name, r.InWorker, r.PID)
 			continue
+		}
+		if r.Host != host {
+			t.Errorf("replica %s runs on host %q, says Status; its worker binary says %q", r.Name, r.Host, host)
 		}
 		ppid := parentOf(t, r.PID)
 		if !ours[ppid] {
@@ -735,8 +742,8 @@ func TestRemoteReplicasKeepTheInputsOrder(t *testing.T) {
 	got = run(func(status []sgn.ElementStatus, stats []sgn.ElementStats) {
 		checkOnAgents(t, status[:2], agents...)
 		noProc(stats[:2])
-		if here := status[2]; here.PID == 0 || parentOf(t, here.PID) != os.Getpid() {
-			t.Errorf("replica x[2] runs in process %d; want a worker of this process", here.PID)
+		if here := status[2]; here.PID == 0 || parentOf(t, here.PID) != os.Getpid() || here.Host != "" {
+			t.Errorf("replica x[2] runs in process %d on host %q; want a worker of this process, on this host (\"\")", here.PID, here.Host)
 		}
 		if here := stats[2]; here.RSS == 0 {
 			t.Errorf("replica x[2], in a worker on this host, has no RSS in Stats")

@@ -158,6 +158,9 @@ func (n *node) statusOf() ElementStatus {
 		PID:      int(n.status.pid.Load()),
 		Restarts: int(n.status.restarts.Load()),
 	}
+	if h := n.status.host.Load(); h != nil {
+		s.Host = *h
+	}
 	for _, r := range n.replicas {
 		rs := r.statusOf()
 		s.Restarts += rs.Restarts

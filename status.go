@@ -38,8 +38,9 @@ type ElementStatus struct {
 	Name     string
 	State    State
 	InWorker bool
-	PID      int // its worker's process ID (on its host, for one on another: see Remote); 0 in this process, or between processes
-	Restarts int // how often its worker was restarted
+	PID      int    // its worker's process ID, on Host; 0 in this process, or between processes
+	Host     string // the host its worker runs on, for one on another (see Remote); "" for this one
+	Restarts int    // how often its worker was restarted
 
 	Replicas []ElementStatus // a replicated element's replicas, in order; nil for others
 }
@@ -58,16 +59,17 @@ func (p *Pipeline) Status() []ElementStatus {
 type status struct {
 	state    atomic.Int32
 	pid      atomic.Int64
+	host     atomic.Pointer[string] // nil: this one
 	restarts atomic.Int32
 }
 
 // onState is a worker's OnState: a restarted worker counts its busy time
 // from zero, so what its predecessor reported is set aside.
-func (n *node) onState(state State, pid int) {
+func (n *node) onState(state State, pid int, host string) {
 	if state == StateRestarting {
 		n.busyBase.Add(n.busy.Swap(0))
 	}
-	n.status.set(state, pid)
+	n.status.set(state, pid, host)
 	if n.parent != nil && n.parent.rep != nil {
 		n.parent.rep.changed() // a replica that is back may take frames
 	}
@@ -102,9 +104,14 @@ func (n *node) state() State {
 	return StateRunning
 }
 
-func (s *status) set(state State, pid int) {
+func (s *status) set(state State, pid int, host string) {
 	if state == StateRestarting {
 		s.restarts.Add(1)
+	}
+	if host == "" {
+		s.host.Store(nil)
+	} else {
+		s.host.Store(&host)
 	}
 	s.state.Store(int32(state))
 	s.pid.Store(int64(pid))

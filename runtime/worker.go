@@ -80,8 +80,9 @@ type Worker struct {
 	Restart *RestartPolicy
 
 	// OnState, if not nil, is told each time the worker's state changes,
-	// with its process ID (0 before the process starts).
-	OnState func(state State, pid int)
+	// with its process ID (0 before the process starts) and the host the
+	// process runs on ("" for a child of this process; see Process.Host).
+	OnState func(state State, pid int, host string)
 
 	// Busy, if not nil, asks the worker to measure the time its element
 	// spends in its method, and is given the nanoseconds so far, as they
@@ -233,11 +234,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		switch {
 		case cancelled:
 			w.closeConn(c)
-			w.state(StateStopped, 0)
+			w.state(StateStopped, 0, "")
 			return err
 		case err == nil:
 			w.closeConn(c)
-			w.state(StateDone, 0)
+			w.state(StateDone, 0, "")
 			return nil
 		case errors.As(err, &we):
 			we.Restarts = n
@@ -246,11 +247,11 @@ func (w *Worker) Run(ctx context.Context) error {
 		if !ok {
 			w.failed(err, "worker failed")
 			w.closeConn(c)
-			w.state(StateFailed, 0)
+			w.state(StateFailed, 0, "")
 			return err
 		}
 		w.failed(err, "worker failed; restarting it", "restart", n+1, "pause", pause)
-		w.state(StateRestarting, 0)
+		w.state(StateRestarting, 0, "")
 		c.pause()
 		if w.Budget != nil {
 			w.Budget.revoke()
@@ -261,7 +262,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			t.Stop()
 			w.closeConn(c)
-			w.state(StateStopped, 0)
+			w.state(StateStopped, 0, "")
 			return context.Cause(ctx)
 		}
 	}
@@ -342,16 +343,16 @@ func (w *Worker) closeConn(c *Conn) {
 	}
 }
 
-func (w *Worker) state(s State, pid int) {
+func (w *Worker) state(s State, pid int, host string) {
 	if w.OnState != nil {
-		w.OnState(s, pid)
+		w.OnState(s, pid, host)
 	}
 }
 
 // runOnce runs one process of the worker, the nth, until it ends. It
 // returns what became of it, and whether it was stopped (cancelled).
 func (w *Worker) runOnce(ctx context.Context, c *Conn, n int) (err error, cancelled bool) {
-	w.state(StateStarting, 0)
+	w.state(StateStarting, 0, "")
 	launcher := w.launcher()
 	proc, err := launcher.Launch(ctx, w)
 	if err != nil {
@@ -362,7 +363,7 @@ func (w *Worker) runOnce(ctx context.Context, c *Conn, n int) (err error, cancel
 	}
 	pid := proc.PID()
 	began := time.Now()
-	w.state(StateStarting, pid)
+	w.state(StateStarting, pid, proc.Host())
 
 	hello := w.Hello
 	hello.Version, hello.Element = ProtocolVersion, w.Element
@@ -599,7 +600,7 @@ func (s *session) read() error {
 	}
 	close(s.greeted)
 	s.logger().Debug("worker started", "pid", ready.PID, "binary", s.Path)
-	s.state(StateRunning, ready.PID)
+	s.state(StateRunning, ready.PID, s.proc.Host())
 	return c.serve(func(typ byte, body []byte) error {
 		switch typ {
 		case msgDone:

@@ -492,3 +492,58 @@ func TestReviewManyReplicasHere(t *testing.T) {
 	}
 	checkWorks(t, snk.Got(), n, 1)
 }
+
+// Replicas that die around the frame whose output ends the stream early,
+// and are restarted: the output is every output up to that one, then EOS.
+func TestReviewReplicasDyingAroundAnEarlyEOS(t *testing.T) {
+	for at := int64(95); at <= 106; at++ {
+		for _, q := range []int{1, 4} {
+			t.Run(fmt.Sprintf("at=%d q=%d", at, q), func(t *testing.T) {
+				x := &testelems.Toil{Factor: 1, EndAt: 300, Crash: testelems.Crash{At: at, How: "kill"}}
+				p, snk := replicatedQ(q, 3000, x, []sgn.PipelineOption{sgn.Logger(slog.New(slog.DiscardHandler))},
+					sgn.Replicas(3, sgn.InWorker()), sgn.Restart(100, time.Minute))
+				if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+					t.Fatal(err)
+				}
+				checkWorks(t, snk.Got(), 300, 1)
+			})
+		}
+	}
+}
+
+// Large frames that a replica puts in new slots stay in slots behind a
+// slow consumer, as those of the element in a worker of its own do: its
+// outputs wait for the merger and then, passed on as they are, for the
+// element's consumers, and its slots are enough for both.
+func TestReviewReplicaOutputsStayInSlotsBehindASlowConsumer(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		q    int
+		opts []sgn.ElementOption
+	}{
+		{"worker", 4, []sgn.ElementOption{sgn.InWorker()}},
+		{"one replica", 4, []sgn.ElementOption{sgn.Replicas(1, sgn.InWorker())}},
+		{"one replica, queue 1", 1, []sgn.ElementOption{sgn.Replicas(1, sgn.InWorker())}},
+		{"two replicas", 4, []sgn.ElementOption{sgn.Replicas(2, sgn.InWorker())}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const frames, mib = 40, 1 << 20 / 8
+			src := &testelems.Ramp{Alloc: true, Len: mib, Count: frames}
+			x := &testelems.Affine{Mul: 2, Add: 1, Alloc: true}
+			snk := &testelems.Verify{Len: mib, Mul: 2, Add: 1, Memory: "slots", Delay: 5 * time.Millisecond}
+			p := sgn.NewPipeline(sgn.WorkerDir(workerDir), sgn.QueueSize(tc.q))
+			p.Insert("src", src)
+			p.Insert("x", x, tc.opts...)
+			p.Insert("snk", snk)
+			sgn.Link(&src.Out, &x.In)
+			sgn.Link(&x.Out, &snk.In)
+			if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Stats().Elements[2].Sinks[0].Frames; got != frames {
+				t.Errorf("the sink checked %d frames, want %d", got, frames)
+			}
+			checkPool(t, p)
+		})
+	}
+}

@@ -122,9 +122,12 @@ const DefaultSlotSize = 4 << 20
 // By default, an element gets twice as many slots as its links hold frames
 // (twice QueueSize+1), and at least 8, of DefaultSlotSize bytes: enough for
 // every frame in flight to travel in a slot, also when the transform it
-// feeds passes the frame on in place. Slots cost memory only once they are
-// used, and the slot freed last is the one used next, so an element touches
-// only as many as its frames in flight need.
+// feeds passes the frame on in place. A replica (see Replicas) gets twice
+// as many as its link to the merger and its element's consumers' links
+// hold together, since the merger passes its outputs on in their slots.
+// Slots cost memory only once they are used, and the slot freed last is
+// the one used next, so an element touches only as many as its frames in
+// flight need.
 func Slots(n, size int) PipelineOption {
 	return func(p *Pipeline) { p.slots, p.slotSize = max(1, n), max(1, size) }
 }
@@ -144,6 +147,7 @@ func (p *Pipeline) slotsFor(n *node) int {
 	for _, r := range n.replicas {
 		w += r.window()
 	}
+	w += n.passedOn()
 	return max(8, 2*w)
 }
 

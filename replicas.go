@@ -163,6 +163,24 @@ func (n *node) makeReplicas() {
 	n.merge = n.spec.Sources[0].(sourcePad).gather(n, sources)
 }
 
+// passedOn returns, for a replica, how many of its outputs may wait
+// beyond the merger, which passes them on as they are (in their slots) to
+// the element's consumers: the largest of their windows. Its slots must
+// last for those too, as well as for the outputs queued for the merger.
+// It returns 0 for a node that is not a replica.
+func (n *node) passedOn() int {
+	if n.parent == nil {
+		return 0
+	}
+	w := 0
+	for _, pad := range n.parent.spec.Sources {
+		for _, to := range pad.(sourcePad).downstream() {
+			w = max(w, to.base().node.window())
+		}
+	}
+	return w
+}
+
 // configureReplicas gives each replica the element's configuration, as it
 // is when the run starts, as a worker is given it.
 func (n *node) configureReplicas() error {

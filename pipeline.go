@@ -342,7 +342,9 @@ func (p *Pipeline) Check() error {
 
 // Run checks the pipeline, starts its worker processes, and streams frames
 // until every element has finished: sources after sending EOS, sinks after
-// receiving it. If an element fails, Run stops all the others (workers are
+// receiving it. Once every sink has finished, sources still sending (their
+// frames would reach no sink: a transform ended its stream early) are asked
+// to end their streams, as by RequestEOS. If an element fails, Run stops all the others (workers are
 // told to stop, then killed after the stop timeout) and returns an
 // *ElementError for the element that failed first, joined with any other
 // failures that were not caused by the stop. Run always waits for every
@@ -402,7 +404,13 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		mu          sync.Mutex
 		failures    []error
 		interrupted bool // an element was stopped before it finished
+		sinks       int  // sinks (elements without source pads) not yet finished
 	)
+	for _, n := range p.nodes {
+		if len(n.spec.Sources) == 0 {
+			sinks++
+		}
+	}
 	for _, n := range p.runNodes() {
 		wg.Go(func() {
 			c := &Context{Context: ctx, element: n.name, eos: p.eos, segments: r.segments, pool: r.pool, budget: n.budget}
@@ -428,6 +436,16 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			}
 			if err == nil {
 				n.status.set(StateDone, 0, "")
+				if n.parent == nil && len(n.spec.Sources) == 0 {
+					mu.Lock()
+					sinks--
+					if sinks == 0 {
+						// Every stream has reached its end: sources
+						// that still send, feeding nothing, end theirs.
+						p.RequestEOS()
+					}
+					mu.Unlock()
+				}
 				return
 			}
 			mu.Lock()

@@ -156,9 +156,9 @@ func (p *Pipeline) slotsFor(n *node) int {
 // restarting and killed (Warn), started, finished and stopped (Debug).
 // Each record has the element's name ("element") and the worker's process
 // ID ("pid"); a line has its stream ("stream"), an event its error or
-// durations. The default is slog.Default(). A worker never waits long for a slow logger: its lines
-// are queued, and if the queue overflows, the oldest are dropped and a
-// record says how many. The last lines of a worker that fails are in its
+// durations. The default is slog.Default(). A worker never waits long for
+// a slow logger: its lines are queued, and if the queue overflows, the
+// oldest are dropped and a record says how many. The last lines of a worker that fails are in its
 // error.
 func Logger(l *slog.Logger) PipelineOption { return func(p *Pipeline) { p.logger = l } }
 
@@ -344,11 +344,12 @@ func (p *Pipeline) Check() error {
 // until every element has finished: sources after sending EOS, sinks after
 // receiving it. Once every sink has finished, sources still sending (their
 // frames would reach no sink: a transform ended its stream early) are asked
-// to end their streams, as by RequestEOS. If an element fails, Run stops all the others (workers are
-// told to stop, then killed after the stop timeout) and returns an
-// *ElementError for the element that failed first, joined with any other
-// failures that were not caused by the stop. Run always waits for every
-// goroutine and worker process it started. A pipeline runs once.
+// to end their streams, as by RequestEOS. If an element fails, Run stops
+// all the others (workers are told to stop, then killed after the stop
+// timeout) and returns an *ElementError for the element that failed
+// first, joined with any other failures that were not caused by the stop.
+// Run always waits for every goroutine and worker process it started. A
+// pipeline runs once.
 func (p *Pipeline) Run(ctx context.Context) error {
 	if p.ran {
 		return errors.New("the pipeline has already run; elements keep their state, so build a new pipeline with new elements")

@@ -484,7 +484,10 @@ func (s *splitter[T]) run(ctx *Context, r *replication, ended func() bool, last 
 		}
 		s.in.doneWith(false) // its slots are held by the link now
 		if f.EOS {
-			return s.endAll(ctx, k)
+			if err := s.endAll(ctx, k); err != nil {
+				return fail(err) // the merger may have ended the element meanwhile
+			}
+			return nil
 		}
 	}
 }

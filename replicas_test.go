@@ -493,3 +493,17 @@ func TestReplicasAreNewValuesWithTheElementsConfiguration(t *testing.T) {
 		t.Errorf("the value given to Insert worked on %d frames; want none", x.calls)
 	}
 }
+// An output with EOS on the frame before the last, merged while the
+// splitter sends the other replicas their EOS, ends the stream cleanly.
+func TestReplicasEarlyEOSRacingTheLastFrame(t *testing.T) {
+	for i := range 300 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			x := &testelems.Toil{Factor: 1, EndAt: 5}
+			p, snk := replicatedQ(1, 6, x, nil, sgn.Replicas(4))
+			if err := runWithin(t, p, context.Background(), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			checkWorks(t, snk.Got(), 5, 1)
+		})
+	}
+}

@@ -103,7 +103,9 @@ func (l *Launcher) try(ctx context.Context, w *runtime.Worker, subject string, l
 	}
 	id := newRunID()
 	toWorker, toMain := runSubjects(id)
-	p := &process{exited: make(chan struct{})}
+	// out is set before the subscription: its handler kills the process
+	// through it if the worker's messages show a gap.
+	p := &process{exited: make(chan struct{}), out: newSender(l.nc, toWorker)}
 	p.in = newReceiver(p.control)
 	// Subscribed before the claim goes out: the worker's first heartbeat
 	// may follow its reply at once.
@@ -153,7 +155,6 @@ func (l *Launcher) try(ctx context.Context, w *runtime.Worker, subject string, l
 		return nil, &r, nil
 	}
 	p.sub, p.host, p.pid = sub, r.Host, r.PID
-	p.out = newSender(l.nc, toWorker)
 	p.in.heard.Store(time.Now().UnixNano())
 	go p.keepAlive()
 	return p, &r, nil

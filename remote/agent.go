@@ -43,7 +43,6 @@ type Agent struct {
 	claims *nats.Subscription // while free
 	run    *agentRun          // while busy
 	closed bool
-	idle   chan struct{} // closed when run ends, for Serve's end
 }
 
 // Serve serves runs through nc until ctx is done; then it kills the

@@ -249,3 +249,26 @@ func TestRemoteClaimsMadeTogetherReachFreeWorkers(t *testing.T) {
 		}
 	}
 }
+
+// A claim that fails other than by silence (here, a reply that is not a
+// worker's) is tried again, and said when no worker is claimed in time,
+// rather than lost behind "no worker answered".
+func TestRemoteClaimFailureIsSaid(t *testing.T) {
+	s := natstest.Start(t, nil)
+	nc := connect(t, s.ClientURL())
+	garbage, err := nc.Subscribe(remote.ClaimSubject("github.com/sgn-go/sgn/internal/testelems.Scale"), func(m *nats.Msg) {
+		m.Respond([]byte("not a claim's reply"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer garbage.Unsubscribe()
+	l := remote.NewLauncher(connect(t, s.ClientURL()))
+	l.ClaimTimeout = 500 * time.Millisecond
+	p, _ := chainAt(t, 10, scale{&testelems.Scale{Factor: 2}}, []sgn.ElementOption{sgn.Remote(l)})
+	err = p.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no worker of github.com/sgn-go/sgn/internal/testelems.Scale answered") ||
+		!strings.Contains(err.Error(), "the last claim that failed otherwise: ") || !strings.Contains(err.Error(), "reply to a claim") {
+		t.Errorf("Run() = %v; want no worker answered, and why the last claim failed", err)
+	}
+}

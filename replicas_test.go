@@ -493,6 +493,7 @@ func TestReplicasAreNewValuesWithTheElementsConfiguration(t *testing.T) {
 		t.Errorf("the value given to Insert worked on %d frames; want none", x.calls)
 	}
 }
+
 // An output with EOS on the frame before the last, merged while the
 // splitter sends the other replicas their EOS, ends the stream cleanly.
 func TestReplicasEarlyEOSRacingTheLastFrame(t *testing.T) {

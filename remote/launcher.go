@@ -60,6 +60,7 @@ func (l *Launcher) Launch(ctx context.Context, w *runtime.Worker) (runtime.Proce
 	subject := ClaimSubject(w.Hello.Type)
 	pause := 10 * time.Millisecond
 	busy := false
+	var odd error // the last failure that was not silence: said if no worker is claimed
 	for {
 		p, reply, err := l.try(ctx, w, subject, time.Until(deadline))
 		switch {
@@ -77,10 +78,16 @@ func (l *Launcher) Launch(ctx context.Context, w *runtime.Worker) (runtime.Proce
 			// No worker, or none answered in time: try again.
 		case err != nil && l.nc.IsClosed():
 			return nil, fmt.Errorf("claiming a worker of %s: %w", w.Hello.Type, err)
+		case err != nil:
+			odd = err // try again, and say it if no try succeeds
 		}
 		wait := min(pause, time.Until(deadline))
 		if wait <= 0 {
-			return nil, l.timedOut(w, timeout, busy)
+			err := l.timedOut(w, timeout, busy)
+			if odd != nil {
+				err = fmt.Errorf("%w\n(the last claim that failed otherwise: %w)", err, odd)
+			}
+			return nil, err
 		}
 		t := time.NewTimer(wait)
 		select {
